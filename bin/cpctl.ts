@@ -1,0 +1,192 @@
+/**
+ * cpctl — the control plane's CLI for operators and developers. Every command can print JSON (`--json`)
+ * for scripts; errors go to stderr as one line (or the problem document with --json) and exit non-zero.
+ */
+import { Command, Option } from 'commander';
+import { ApiClient, ApiProblem } from '../shared/cli/api-client';
+import { configDir, loadState, saveState, type CliState, type Profile } from '../shared/cli/config-store';
+import { loginWithDeviceCode, loginWithPassword, refreshTokens, type OperatorTokens } from '../shared/cli/operator-login';
+import { PLANS } from '../shared/domain/tenant';
+
+const DEV_OPERATOR = { email: 'operator@example.com', password: 'operator-dev-password' };
+const LOCAL_API = 'http://localhost:3000';
+const LOCAL_ISSUER = 'http://localhost:3001';
+
+class UsageError extends Error {}
+
+interface GlobalOpts {
+  region?: string;
+  json?: boolean;
+}
+
+const program = new Command('cpctl')
+  .description('Operate the SaaS control plane: log in, provision and inspect tenants.')
+  .addOption(new Option('--region <region>', 'regional deployment to talk to (default: the one you last logged in to)').env('CPCTL_REGION'))
+  .option('--json', 'print machine-readable JSON')
+  .showHelpAfterError();
+
+function globals(): GlobalOpts {
+  return program.opts<GlobalOpts>();
+}
+
+function print(data: unknown, human: () => string): void {
+  process.stdout.write(globals().json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);
+}
+
+function selectProfile(state: CliState): { region: string; profile: Profile } {
+  const region = globals().region ?? state.currentRegion;
+  if (!region) throw new UsageError('not logged in: run `cpctl login` first');
+  const profile = state.profiles[region];
+  if (!profile) throw new UsageError(`no login for region ${region}: run \`cpctl login --region ${region} --api <url>\``);
+  return { region, profile };
+}
+
+async function authedClient(): Promise<ApiClient> {
+  const state = loadState();
+  const { region, profile } = selectProfile(state);
+  let tokens = profile.tokens;
+  if (!tokens) throw new UsageError(`not logged in to ${region}: run \`cpctl login\``);
+  if (tokens.expiresAt - 30 < Date.now() / 1000) {
+    if (!tokens.refreshToken) throw new UsageError(`your session for ${region} expired: run \`cpctl login\` again`);
+    const fresh = await refreshTokens({ issuer: profile.issuer, clientId: profile.clientId, refreshToken: tokens.refreshToken, audience: profile.audience });
+    tokens = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken };
+    state.profiles[region] = { ...profile, tokens };
+    saveState(state);
+  }
+  return new ApiClient(profile.api, tokens.accessToken);
+}
+
+function isLoopback(url: string): boolean {
+  const h = new URL(url).hostname;
+  return h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
+}
+
+program
+  .command('login')
+  .description('Obtain an operator token from the operator IdP and remember it for a region')
+  .option('--api <url>', 'API base URL of the regional deployment', process.env['CPCTL_API'])
+  .option('--issuer <url>', 'operator IdP issuer URL', process.env['CPCTL_ISSUER'])
+  .option('--audience <aud>', 'API audience the token must carry (default: the API URL)', process.env['CPCTL_AUDIENCE'])
+  .option('--client-id <id>', 'OAuth client id of cpctl at the IdP', process.env['CPCTL_CLIENT_ID'] ?? 'cpctl')
+  .option('--dev', 'local mode: log in non-interactively with the dev IdP account')
+  .option('--username <email>', 'with --dev: account to use', DEV_OPERATOR.email)
+  .option('--password <password>', 'with --dev: its password (dev IdP only)', DEV_OPERATOR.password)
+  .action(async (o: { api?: string; issuer?: string; audience?: string; clientId: string; dev?: boolean; username: string; password: string }) => {
+    const state = loadState();
+    const api = o.api ?? (o.dev ? LOCAL_API : undefined);
+    if (!api) throw new UsageError('--api <url> is required (or set CPCTL_API)');
+    const region = globals().region ?? (isLoopback(api) ? 'local' : undefined);
+    if (!region) throw new UsageError('--region is required for a non-local API (e.g. ap-northeast-1 or eu-central-1)');
+    const issuer = o.issuer ?? (o.dev ? LOCAL_ISSUER : state.profiles[region]?.issuer);
+    if (!issuer) throw new UsageError('--issuer <url> is required (the operator IdP)');
+    const audience = o.audience ?? api.replace(/\/$/, '');
+    let tokens: OperatorTokens;
+    if (o.dev) {
+      tokens = await loginWithPassword({ issuer, clientId: o.clientId, audience, username: o.username, password: o.password });
+    } else {
+      tokens = await loginWithDeviceCode({
+        issuer,
+        clientId: o.clientId,
+        audience,
+        onPrompt: (p) => {
+          process.stderr.write(`To sign in, open ${p.verificationUriComplete ?? p.verificationUri}\nand confirm the code ${p.userCode} (expires in ${Math.round(p.expiresIn / 60)} min).\n`);
+        },
+      });
+    }
+    state.profiles[region] = { api, issuer, audience, clientId: o.clientId, tokens };
+    state.currentRegion = region;
+    saveState(state);
+    print({ region, api, issuer, expiresAt: new Date(tokens.expiresAt * 1000).toISOString() }, () => `Logged in to ${region} (${api}) until ${new Date(tokens.expiresAt * 1000).toISOString()}; credentials in ${configDir()}`);
+  });
+
+program
+  .command('logout')
+  .description('Forget the token of the selected region')
+  .action(() => {
+    const state = loadState();
+    const { region, profile } = selectProfile(state);
+    const { tokens: _dropped, ...rest } = profile;
+    state.profiles[region] = rest;
+    saveState(state);
+    print({ region, loggedOut: true }, () => `Logged out of ${region}`);
+  });
+
+interface TenantOut {
+  id: string;
+  name: string;
+  domain: string;
+  plan: string;
+  status: string;
+  homeRegion: string;
+  createdAt: string;
+}
+
+const tenants = program.command('tenants').description('Provision and inspect tenants (operators)');
+
+tenants
+  .command('create')
+  .description('Provision a tenant (UC-PROV-001) in the selected region')
+  .requiredOption('--name <name>', 'display name')
+  .requiredOption('--domain <domain>', 'unique tenant domain, e.g. acme')
+  .addOption(new Option('--plan <plan>', 'subscription plan').choices([...PLANS]).makeOptionMandatory())
+  .requiredOption('--owner-email <email>', 'email of the initial Owner, who gets an invitation')
+  .action(async (o: { name: string; domain: string; plan: string; ownerEmail: string }) => {
+    const client = await authedClient();
+    const out = await client.request<{ tenant: TenantOut; owner: { email: string; status: string }; invitation: { expiresAt: string } }>('POST', '/v1/tenants', {
+      name: o.name,
+      domain: o.domain,
+      plan: o.plan,
+      ownerEmail: o.ownerEmail,
+    });
+    print(out, () => `Created tenant ${out.tenant.domain} (${out.tenant.id}) in ${out.tenant.homeRegion}, plan ${out.tenant.plan}; owner ${out.owner.email} invited until ${out.invitation.expiresAt}`);
+  });
+
+tenants
+  .command('list')
+  .description('List tenants, oldest first')
+  .option('--limit <n>', 'page size (1-100)', '25')
+  .option('--cursor <cursor>', 'continue after a previous page')
+  .option('--all', 'follow cursors until the end')
+  .action(async (o: { limit: string; cursor?: string; all?: boolean }) => {
+    const client = await authedClient();
+    const items: TenantOut[] = [];
+    let cursor = o.cursor;
+    let next: string | null = null;
+    do {
+      const q = new URLSearchParams({ limit: o.limit, ...(cursor ? { cursor } : {}) });
+      const page = await client.request<{ items: TenantOut[]; nextCursor: string | null }>('GET', `/v1/tenants?${q.toString()}`);
+      items.push(...page.items);
+      next = page.nextCursor;
+      cursor = next ?? undefined;
+    } while (o.all && next);
+    print({ items, nextCursor: next }, () => {
+      const rows = [['ID', 'DOMAIN', 'NAME', 'PLAN', 'STATUS', 'REGION'], ...items.map((t) => [t.id, t.domain, t.name, t.plan, t.status, t.homeRegion])];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+      const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+      return next ? `${table}\n(more: --cursor ${next})` : table;
+    });
+  });
+
+tenants
+  .command('get <id>')
+  .description('Show one tenant')
+  .action(async (id: string) => {
+    const client = await authedClient();
+    const t = await client.request<TenantOut>('GET', `/v1/tenants/${encodeURIComponent(id)}`);
+    print(t, () => Object.entries(t).map(([k, v]) => `${k.padEnd(11)} ${String(v)}`).join('\n'));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ApiProblem) {
+    if (globals().json) process.stderr.write(`${JSON.stringify(err.problem)}\n`);
+    else {
+      const fields = (err.problem.errors ?? []).map((e) => `\n  ${e.pointer || e.location}: ${e.detail}`).join('');
+      process.stderr.write(`error: ${err.message}${fields}\n`);
+    }
+    process.exit(1);
+  }
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+}

@@ -1,0 +1,160 @@
+/**
+ * Items are decoded through zod on read: a malformed item is an internal error, never a silently
+ * mistyped object. Writers build items from domain types through the `to*Item` functions here.
+ */
+import { z } from 'zod';
+import { InternalError } from '../../domain/errors';
+import type { FlagValue, Invitation, OperatorUser, TenantUser } from '../../domain/model';
+import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES } from '../../domain/model';
+import { PLANS, TENANT_STATUSES, type Tenant } from '../../domain/tenant';
+import type { AuditRecord } from '../../domain/audit';
+import { keys } from './keys';
+
+export const ENTITY = {
+  tenant: 'Tenant',
+  tenantDomain: 'TenantDomain',
+  user: 'User',
+  userEmail: 'UserEmail',
+  invitation: 'Invitation',
+  flag: 'Flag',
+  audit: 'Audit',
+  operator: 'Operator',
+} as const;
+
+const tenantItem = z.object({
+  entity: z.literal(ENTITY.tenant),
+  id: z.string(),
+  name: z.string(),
+  domain: z.string(),
+  plan: z.enum(PLANS),
+  status: z.enum(TENANT_STATUSES),
+  homeRegion: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const operatorItem = z.object({
+  entity: z.literal(ENTITY.operator),
+  id: z.string(),
+  email: z.string().nullable(),
+  issuer: z.string(),
+  subject: z.string(),
+  createdAt: z.string(),
+});
+
+function decode<T>(schema: z.ZodType<T>, item: unknown, what: string): T {
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) {
+    // The message stays in logs; the client sees a generic 500 (CON-SEC-009).
+    throw new InternalError(`corrupt ${what} item: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  }
+  return parsed.data;
+}
+
+export function decodeTenant(item: unknown): Tenant {
+  const { entity: _entity, ...tenant } = decode(tenantItem, item, 'tenant');
+  return tenant;
+}
+
+export function decodeOperator(item: unknown): OperatorUser {
+  const { entity: _entity, ...rest } = decode(operatorItem, item, 'operator');
+  return { ...rest, tenantId: null, role: 'Operator', status: 'Active' };
+}
+
+export function toTenantItem(t: Tenant): Record<string, unknown> {
+  return { ...keys.tenant(t.id), ...keys.tenantIndex(t.createdAt, t.id), entity: ENTITY.tenant, ...t };
+}
+
+export function toTenantDomainItem(t: Tenant): Record<string, unknown> {
+  return { ...keys.tenantDomain(t.domain), entity: ENTITY.tenantDomain, tenantId: t.id, createdAt: t.createdAt };
+}
+
+export function toUserItem(u: TenantUser): Record<string, unknown> {
+  return { ...keys.user(u.tenantId, u.id), entity: ENTITY.user, ...u };
+}
+
+export function toUserEmailItem(u: TenantUser): Record<string, unknown> {
+  return { ...keys.userEmail(u.tenantId, u.email), entity: ENTITY.userEmail, tenantId: u.tenantId, userId: u.id };
+}
+
+export function toInvitationItem(i: Invitation): Record<string, unknown> {
+  return {
+    ...keys.invitation(i.tenantId, i.id),
+    entity: ENTITY.invitation,
+    ...i,
+    // TTL lags by up to days; readers re-check expiresAt. Keep the record a while after expiry for resend/audit.
+    ttl: Math.floor(Date.parse(i.expiresAt) / 1000) + 30 * 86_400,
+  };
+}
+
+export function toFlagItem(f: FlagValue): Record<string, unknown> {
+  return { ...keys.flag(f.tenantId, f.key), entity: ENTITY.flag, ...f };
+}
+
+export function toOperatorItem(o: OperatorUser): Record<string, unknown> {
+  return {
+    ...keys.operatorIdentity(o.issuer, o.subject),
+    entity: ENTITY.operator,
+    id: o.id,
+    email: o.email,
+    issuer: o.issuer,
+    subject: o.subject,
+    createdAt: o.createdAt,
+  };
+}
+
+export function toAuditItem(r: AuditRecord): Record<string, unknown> {
+  const key = r.tenantId === null ? keys.platformAudit(r.timestamp, r.id) : keys.tenantAudit(r.tenantId, r.timestamp, r.id);
+  return { ...key, entity: ENTITY.audit, ...r };
+}
+
+const auditItem = z.object({
+  entity: z.literal(ENTITY.audit),
+  id: z.string(),
+  timestamp: z.string(),
+  tenantId: z.string().nullable(),
+  actorId: z.string(),
+  actorType: z.enum(['User', 'Operator', 'System', 'Anonymous']),
+  action: z.string(),
+  resource: z.string(),
+  outcome: z.enum(['Success', 'Failure']),
+  metadata: z.record(z.string(), z.unknown()),
+});
+
+export function decodeAudit(item: unknown): AuditRecord {
+  const { entity: _entity, ...rest } = decode(auditItem, item, 'audit');
+  return rest;
+}
+
+// Exported for adapters that read users/invitations (later issues) and for the contract tests.
+export const itemSchemas = {
+  user: z.object({
+    entity: z.literal(ENTITY.user),
+    id: z.string(),
+    tenantId: z.string(),
+    email: z.string(),
+    role: z.enum(TENANT_ROLES),
+    status: z.enum(USER_STATUSES),
+    createdAt: z.string(),
+  }),
+  invitation: z.object({
+    entity: z.literal(ENTITY.invitation),
+    id: z.string(),
+    tenantId: z.string(),
+    userId: z.string(),
+    email: z.string(),
+    role: z.enum(TENANT_ROLES),
+    tokenHash: z.string(),
+    status: z.enum(INVITATION_STATUSES),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+  }),
+  flag: z.object({
+    entity: z.literal(ENTITY.flag),
+    tenantId: z.string(),
+    key: z.string(),
+    value: z.boolean(),
+    source: z.enum(['plan', 'override']),
+    updatedAt: z.string(),
+  }),
+};

@@ -1,0 +1,201 @@
+/**
+ * Local stand-in for API Gateway's REST proxy integration: turns an HTTP request into the
+ * APIGatewayProxyEvent the deployed function receives, calls the *same* handler module Lambda runs, and
+ * turns the result back into an HTTP response. Only the routing table decides what is reachable, as in AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { RouteDef } from '../../config/routes';
+import { PROBLEM_TYPE_BASE, SECURITY_HEADERS } from '../../http/response';
+
+/** API Gateway's own payload limit; the handlers enforce their smaller limits themselves. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** Matches the deployed functions' timeout. */
+const FUNCTION_TIMEOUT_MS = 10_000;
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+interface CompiledRoute {
+  readonly def: RouteDef;
+  readonly pattern: RegExp;
+  readonly params: readonly string[];
+}
+
+function compile(def: RouteDef): CompiledRoute {
+  const params: string[] = [];
+  const source = def.path
+    .split('/')
+    .map((seg) => {
+      const m = /^\{(\w+)\}$/.exec(seg);
+      if (!m?.[1]) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      params.push(m[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { def, pattern: new RegExp(`^${source}$`), params };
+}
+
+export interface LocalApiOptions {
+  readonly routes: readonly RouteDef[];
+  /** Project root, against which route entries resolve. */
+  readonly root: string;
+  /** Extra non-API pages served by the local server (e.g. the mail outbox), tried before 404. */
+  readonly extra?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+}
+
+function gatewayProblem(res: ServerResponse, status: number, code: string, title: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/problem+json; charset=utf-8' });
+  res.end(JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title, status, code }));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_PAYLOAD_BYTES) return 'too-large';
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+function isTextual(contentType: string | undefined): boolean {
+  return contentType === undefined || /^(text\/|application\/(json|[a-z0-9.+-]*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
+}
+
+export function buildEvent(req: IncomingMessage, url: URL, route: CompiledRoute, match: RegExpExecArray, body: Buffer): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const k = req.rawHeaders[i] ?? '';
+    const v = req.rawHeaders[i + 1] ?? '';
+    headers[k] = v;
+    (multiValueHeaders[k] ??= []).push(v);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const pathParameters: Record<string, string> = {};
+  route.params.forEach((name, i) => {
+    pathParameters[name] = decodeURIComponent(match[i + 1] ?? '');
+  });
+  const textual = isTextual(req.headers['content-type']);
+  const now = Date.now();
+  const requestId = randomUUID();
+  return {
+    resource: route.def.path,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: Object.keys(query).length > 0 ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
+    pathParameters: route.params.length > 0 ? pathParameters : null,
+    stageVariables: null,
+    body: body.length === 0 ? null : textual ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !textual,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      authorizer: null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? 'GET',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      path: url.pathname,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: now,
+      resourceId: route.def.id,
+      resourcePath: route.def.path,
+    },
+  };
+}
+
+function lambdaContext(route: RouteDef, requestId: string): Context {
+  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${route.id}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${route.id}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/local-${route.id}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export function createLocalApi(options: LocalApiOptions): Server {
+  const compiled = options.routes.map(compile);
+  const loaded = new Map<string, Promise<Handler>>();
+  const load = (def: RouteDef): Promise<Handler> => {
+    let p = loaded.get(def.entry);
+    if (!p) {
+      p = import(pathToFileURL(resolve(options.root, def.entry)).href).then((mod: { handler?: Handler }) => {
+        if (typeof mod.handler !== 'function') throw new Error(`${def.entry} exports no handler`);
+        return mod.handler;
+      });
+      loaded.set(def.entry, p);
+    }
+    return p;
+  };
+
+  return createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      let matchedPath = false;
+      for (const route of compiled) {
+        const m = route.pattern.exec(url.pathname);
+        if (!m) continue;
+        matchedPath = true;
+        if (route.def.method !== req.method) continue;
+        const body = await readBody(req);
+        if (body === 'too-large') return gatewayProblem(res, 413, 'ERR-VAL-400', 'Request entity too large');
+        const event = buildEvent(req, url, route, m, body);
+        const handler = await load(route.def);
+        const result = await handler(event, lambdaContext(route.def, event.requestContext.requestId));
+        const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+        for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+        res.writeHead(result.statusCode, headers);
+        res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+        return;
+      }
+      if (options.extra && (await options.extra(req, res))) return;
+      // API Gateway answers unknown routes itself; we answer in our own problem format.
+      if (matchedPath) return gatewayProblem(res, 405, 'ERR-VAL-400', 'Method not allowed');
+      return gatewayProblem(res, 404, 'ERR-RES-404', 'Resource not found');
+    })().catch((err: unknown) => {
+      // A handler that throws past its middleware is a Lambda error: API Gateway answers 502, no details.
+      process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'local gateway: handler crashed', error: err instanceof Error ? err.message : String(err) })}\n`);
+      if (!res.headersSent) gatewayProblem(res, 502, 'ERR-SYS-500', 'Internal error');
+      else res.end();
+    });
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * Names shared by the CDK app (lib/) and the runtime (functions/, shared/, bin/local.ts).
+ * This module is pure data: lib/ may import it without pulling any runtime code into the synth.
+ */
+
+/** Environment variables the handlers read. The CDK stack sets them; the local server sets them too. */
+export const ENV = {
+  TABLE_NAME: 'TABLE_NAME',
+  /** Only in local mode: where DynamoDB Local listens. Absent in AWS. */
+  DYNAMODB_ENDPOINT: 'DYNAMODB_ENDPOINT',
+  /** Issuer URL of the external operator IdP (FR-SYS-004). */
+  OPERATOR_ISSUER: 'OPERATOR_ISSUER',
+  /** Audience the operator access token must carry. */
+  OPERATOR_AUDIENCE: 'OPERATOR_AUDIENCE',
+  /** Claim that lists the caller's groups, and the group that makes a caller an operator. */
+  OPERATOR_GROUPS_CLAIM: 'OPERATOR_GROUPS_CLAIM',
+  OPERATOR_GROUP: 'OPERATOR_GROUP',
+  /** The region whose data this deployment holds (CON-DATA-001). */
+  HOME_REGION: 'HOME_REGION',
+  STAGE: 'STAGE',
+  LOG_LEVEL: 'LOG_LEVEL',
+  MAIL_SENDER: 'MAIL_SENDER',
+} as const;
+
+/** CON-DATA-001: data stays in Japan or the EU. One regional stack per home region. */
+export const HOME_REGIONS = {
+  'ap-northeast-1': { label: 'Tokyo', stackName: 'ControlPlane-Tokyo' },
+  'eu-central-1': { label: 'Frankfurt', stackName: 'ControlPlane-Frankfurt' },
+} as const;
+export type HomeRegion = keyof typeof HOME_REGIONS;
+export const HOME_REGION_IDS = Object.keys(HOME_REGIONS) as HomeRegion[];
+
+/**
+ * The single table's physical shape. Both the CDK table and the local `CreateTable` are built from this,
+ * so the two cannot drift.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  ttlAttribute: 'ttl',
+  globalIndexes: [{ indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' }],
+} as const;
+
+/** Body size limit for JSON requests (bytes). API Gateway allows 10 MB; we need far less. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;

@@ -1,0 +1,58 @@
+/**
+ * Ports: what the domain needs from the outside world. Every port has an AWS adapter and a local one
+ * (for DynamoDB the local adapter *is* the AWS adapter pointed at DynamoDB Local).
+ */
+import type { AuditRecord } from './audit';
+import type { Tenant } from './tenant';
+import type { FlagValue, Invitation, OperatorUser, TenantUser } from './model';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  uuid(): string;
+  /** A high-entropy, URL-safe secret (invitation tokens, later reset tokens). */
+  secretToken(): string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Opaque; pass back to get the next page. Null when there is none. */
+  readonly nextCursor: string | null;
+}
+
+/** Everything UC-PROV-001 creates, written all-or-nothing. */
+export interface ProvisioningBundle {
+  readonly tenant: Tenant;
+  readonly owner: TenantUser;
+  readonly invitation: Invitation;
+  readonly flags: readonly FlagValue[];
+}
+
+export interface TenantStore {
+  /** Throws ConflictError when the domain (or an id) is taken; writes nothing then. */
+  provision(bundle: ProvisioningBundle): Promise<void>;
+  get(tenantId: string): Promise<Tenant | undefined>;
+  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Tenant>>;
+}
+
+export interface OperatorIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly email: string | undefined;
+}
+
+export interface OperatorDirectory {
+  /** FR-SYS-004: the first successful login creates the record; later logins reuse it. */
+  findOrProvision(identity: OperatorIdentity, now: Date): Promise<{ user: OperatorUser; created: boolean }>;
+}
+
+export interface AuditLog {
+  write(record: AuditRecord): Promise<void>;
+}
+
+export interface HealthProbe {
+  /** Resolves when the datastore answers; rejects otherwise. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,48 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AuthenticationError, ForbiddenError } from '../../domain/errors';
+import { operatorActor } from '../../domain/principal';
+import type { Container } from '../../composition';
+import { writeAudit } from '../audit';
+import { getState, header } from '../request';
+
+export type AuthRequirement = 'none' | 'operator';
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+
+/**
+ * Operators (ACT-OPS) present an access token from the external IdP. A valid token without the operator
+ * group is a 403, not a 401: the caller is known, just not allowed. The operator's user record is
+ * provisioned on first sight (FR-SYS-004) and its id becomes the audit actor_id.
+ */
+export function authenticate(requirement: AuthRequirement, deps: () => Container): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: async (request) => {
+      if (requirement === 'none') return;
+      const s = getState(request.event);
+      const raw = header(request.event, 'authorization');
+      if (raw === undefined) throw new AuthenticationError('no bearer token');
+      const m = BEARER.exec(raw);
+      if (!m?.[1]) throw new AuthenticationError('malformed authorization header');
+      const c = deps();
+      const token = await c.operatorTokens.verify(m[1]);
+      if (!token.groups.includes(c.config.operatorGroup)) {
+        throw new ForbiddenError('This operation requires the Operator role.', `token of ${token.subject} lacks group ${c.config.operatorGroup}`);
+      }
+      const { user, created } = await c.operators.findOrProvision(token, c.clock.now());
+      s.principal = { kind: 'operator', actor: operatorActor(user), user };
+      s.log = s.log.child({ actor: user.id });
+      if (created) {
+        await writeAudit(c, s.log, {
+          actor: s.principal.actor,
+          action: 'operator.provision',
+          resource: `operator:${user.id}`,
+          outcome: 'Success',
+          tenantId: null,
+          origin: s.origin,
+          details: { issuer: token.issuer, subject: token.subject },
+        });
+      }
+    },
+  };
+}
