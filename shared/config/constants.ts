@@ -43,3 +43,13 @@ export const TABLE_SCHEMA = {
 
 /** Body size limit for JSON requests (bytes). API Gateway allows 10 MB; we need far less. */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+/**
+ * Partitions that functions with `read` table access may still write to: denial audit records and
+ * operator JIT provisioning (FR-SYS-004). The IAM policy pins PutItem to these leading keys, and the key
+ * builders (shared/adapters/dynamo/keys.ts) use the same constants.
+ */
+export const PLATFORM_PARTITIONS = {
+  audit: 'PLATFORM#AUDIT',
+  operator: 'PLATFORM#OPERATOR',
+} as const;

@@ -3,6 +3,8 @@
  * `TENANT#<id>`, so tenant isolation is visible in every key and a purge is one partition walk.
  * Global (per-region) items — uniqueness sentinels, the tenant index, platform users — use other prefixes.
  */
+import { PLATFORM_PARTITIONS } from '../../config/constants';
+
 export interface ItemKey {
   readonly PK: string;
   readonly SK: string;
@@ -30,10 +32,10 @@ export const keys = {
     PK: `${TENANT}${tenantId}`,
     SK: `AUDIT#${timestamp}#${id}`,
   }),
-  platformAudit: (timestamp: string, id: string): ItemKey => ({ PK: 'PLATFORM#AUDIT', SK: `AUDIT#${timestamp}#${id}` }),
+  platformAudit: (timestamp: string, id: string): ItemKey => ({ PK: PLATFORM_PARTITIONS.audit, SK: `AUDIT#${timestamp}#${id}` }),
   /** FR-SYS-004: an operator is found by (issuer, subject); the item is the operator's user record. */
   operatorIdentity: (issuer: string, subject: string): ItemKey => ({
-    PK: 'PLATFORM#OPERATOR',
+    PK: PLATFORM_PARTITIONS.operator,
     SK: `IDP#${encodeURIComponent(issuer)}#${encodeURIComponent(subject)}`,
   }),
   health: (): ItemKey => ({ PK: 'PLATFORM#HEALTH', SK: 'HEALTH' }),

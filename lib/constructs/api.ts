@@ -1,0 +1,130 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { RouteDef } from '../../shared/config/routes';
+import { RegionalWebAcl } from './web-acl';
+
+export interface ApiRoute {
+  readonly route: RouteDef;
+  readonly handler: lambda.IFunction;
+}
+
+export interface ControlPlaneApiProps {
+  /** CDK stage name; also the API Gateway stage name (e.g. `dev`). */
+  readonly stage: string;
+  readonly routes: readonly ApiRoute[];
+  /** RETAIN the API's log groups (every stage except dev). */
+  readonly retainLogs: boolean;
+  /** Stage-wide default throttling. */
+  readonly throttlingRateLimit?: number;
+  readonly throttlingBurstLimit?: number;
+}
+
+/** Path parameters of an API Gateway resource path, e.g. `/v1/tenants/{id}` → `['id']`. */
+export function pathParameters(path: string): string[] {
+  return [...path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1] as string);
+}
+
+/**
+ * The regional REST API: one Lambda proxy method per route, JSON access logs, ERROR execution logs,
+ * X-Ray, stage throttling, request validation and a WAF web ACL on the stage.
+ */
+export class ControlPlaneApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly accessLogGroup: logs.LogGroup;
+  readonly webAcl: RegionalWebAcl;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
+    super(scope, id);
+    const removalPolicy = props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+
+    this.api = new apigateway.RestApi(this, 'RestApi', {
+      restApiName: `control-plane-${props.stage}`,
+      description: `SaaS control plane API (${props.stage})`,
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      disableExecuteApiEndpoint: false,
+      // Account-level role API Gateway needs to write access and execution logs. The AWS::ApiGateway::Account
+      // resource is a per-region singleton, so the role is kept (default RETAIN) even when the stack goes.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: props.stage,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        // Includes requestId, ip, caller, user, requestTime, httpMethod, resourcePath, status, protocol,
+        // responseLength.
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        // Never log full request/response bodies: they carry tenant data and tokens.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttlingRateLimit ?? 1000,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
+      },
+    });
+
+    // Execution logs go to a log group API Gateway creates on first write, without retention. Creating it
+    // here gives it a retention and ties its lifetime to the stack.
+    new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stage}`,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+
+    const validator = new apigateway.RequestValidator(this, 'RequestValidator', {
+      restApi: this.api,
+      requestValidatorName: 'body-and-params',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    for (const { route, handler } of props.routes) {
+      const resource = this.api.root.resourceForPath(route.path);
+      const requestParameters = Object.fromEntries(
+        pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
+      );
+      const method = resource.addMethod(
+        route.method,
+        // Proxy integration; no test-invoke permission (least privilege, NFR-SEC-005).
+        new apigateway.LambdaIntegration(handler, { proxy: true, allowTestInvoke: false }),
+        {
+          operationName: route.id,
+          requestValidator: validator,
+          ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+        },
+      );
+      Validations.of(method).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Authorization happens inside the handlers: operator JWTs are verified by the same code that runs locally, with aws-jwt-verify (FR-SYS-004). The health routes are public by design.',
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'No Cognito user pool: operators sign in with an external OIDC IdP and the handlers verify their JWTs with aws-jwt-verify, the same code that runs locally.',
+        },
+      );
+    }
+
+    this.webAcl = new RegionalWebAcl(this, 'Waf', {
+      metricPrefix: `control-plane-${props.stage}`,
+      resourceArn: this.api.deploymentStage.stageArn,
+    });
+
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for the account-level API Gateway logging role (needed for access and execution logs); it only covers CloudWatch Logs.',
+      });
+    }
+  }
+}
