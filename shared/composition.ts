@@ -13,6 +13,18 @@ import { DynamoOperatorDirectory } from './adapters/dynamo/operator-directory';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store';
 import type { AuditLog, Clock, HealthProbe, IdGenerator, OperatorDirectory, TenantStore } from './domain/ports';
 import type { OperatorTokenVerifier } from './domain/principal';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { KmsWrappedSigningKeyStore } from './adapters/aws/kms-signing-keys';
+import { SesMailer } from './adapters/aws/ses-mailer';
+import { Argon2idHasher } from './adapters/crypto/argon2-hasher';
+import { DynamoIdentityStore } from './adapters/dynamo/identity-store';
+import { FileSigningKeyStore } from './adapters/local/file-signing-keys';
+import { OutboxMailer } from './adapters/local/outbox-mailer';
+import { LoginService } from './domain/identity/login-service';
+import { DEFAULT_LIFETIMES, type IdentityLifetimes } from './domain/identity/model';
+import type { IdentityStore, Mailer, PasswordHasher, SigningKeyStore } from './domain/identity/ports';
+import { TokenService } from './domain/identity/token-service';
 import { createLogger, parseLogLevel, type Logger } from './http/logger';
 
 export interface RuntimeConfig {
@@ -23,6 +35,22 @@ export interface RuntimeConfig {
   readonly operatorAudience: string;
   readonly operatorGroupsClaim: string;
   readonly operatorGroup: string;
+  /** Members of this IdP group are developers (ACT-DEV): they manage applications. */
+  readonly developerGroup: string;
+  /** The OpenID issuer: this deployment's public base URL, no trailing slash. */
+  readonly issuer: string;
+  readonly lifetimes: IdentityLifetimes;
+  readonly mailSender: string;
+}
+
+/** The identity context's services, built on first use: tenant routes never pay for argon2 or KMS. */
+export interface Identity {
+  readonly store: IdentityStore;
+  readonly keys: SigningKeyStore;
+  readonly hasher: PasswordHasher;
+  readonly mailer: Mailer;
+  readonly tokens: TokenService;
+  readonly login: LoginService;
 }
 
 export interface Container {
@@ -35,6 +63,7 @@ export interface Container {
   readonly audit: AuditLog;
   readonly health: HealthProbe;
   readonly operatorTokens: OperatorTokenVerifier;
+  readonly identity: Identity;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -52,6 +81,50 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     operatorAudience: required(env, ENV.OPERATOR_AUDIENCE),
     operatorGroupsClaim: env[ENV.OPERATOR_GROUPS_CLAIM] ?? 'groups',
     operatorGroup: env[ENV.OPERATOR_GROUP] ?? 'cp-operators',
+    developerGroup: env[ENV.DEVELOPER_GROUP] ?? 'cp-developers',
+    issuer: required(env, ENV.ISSUER).replace(/\/$/, ''),
+    lifetimes: DEFAULT_LIFETIMES,
+    mailSender: env[ENV.MAIL_SENDER] ?? 'no-reply@localhost',
+  };
+}
+
+/** Key material outlives tokens: keep a replaced key published for the longest lifetime plus skew. */
+function retainPreviousSeconds(l: IdentityLifetimes): number {
+  return Math.max(l.accessTokenSeconds, l.idTokenSeconds) + 300;
+}
+
+function buildIdentity(env: NodeJS.ProcessEnv, config: RuntimeConfig, db: ReturnType<typeof createDocumentClient>, now: () => Date): Identity {
+  const store = new DynamoIdentityStore(db, config.tableName);
+  const kmsKeyId = env[ENV.SIGNING_KEY_KMS_KEY_ID];
+  const dataDir = env[ENV.DATA_DIR];
+  let keys: SigningKeyStore;
+  let mailer: Mailer;
+  if (kmsKeyId) {
+    keys = new KmsWrappedSigningKeyStore({ db, tableName: config.tableName, kms: new KMSClient({}), keyId: kmsKeyId, retainPreviousSeconds: retainPreviousSeconds(config.lifetimes) });
+    mailer = new SesMailer({ client: new SESv2Client({}), from: config.mailSender });
+  } else if (dataDir) {
+    keys = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: retainPreviousSeconds(config.lifetimes) });
+    mailer = new OutboxMailer(dataDir, { from: config.mailSender });
+  } else {
+    throw new Error(`set ${ENV.SIGNING_KEY_KMS_KEY_ID} (AWS) or ${ENV.DATA_DIR} (local mode)`);
+  }
+  const deps = { store, now, issuer: config.issuer, lifetimes: config.lifetimes };
+  // Built on first use: only the functions that hash passwords load the native argon2 addon.
+  let hasher: PasswordHasher | undefined;
+  let login: LoginService | undefined;
+  return {
+    store,
+    keys,
+    mailer,
+    tokens: new TokenService({ ...deps, keys }),
+    get hasher(): PasswordHasher {
+      hasher ??= new Argon2idHasher();
+      return hasher;
+    },
+    get login(): LoginService {
+      login ??= new LoginService({ ...deps, hasher: this.hasher });
+      return login;
+    },
   };
 }
 
@@ -65,7 +138,12 @@ export function buildContainer(env: NodeJS.ProcessEnv = process.env): Container 
   const config = readConfig(env);
   const log = createLogger(parseLogLevel(env[ENV.LOG_LEVEL]), { stage: config.stage, region: config.homeRegion });
   const db = createDocumentClient({ endpoint: env[ENV.DYNAMODB_ENDPOINT], region: env['AWS_REGION'] });
+  let identity: Identity | undefined;
   return {
+    get identity(): Identity {
+      identity ??= buildIdentity(env, config, db, () => systemClock.now());
+      return identity;
+    },
     config,
     log,
     clock: systemClock,

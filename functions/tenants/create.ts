@@ -1,25 +1,43 @@
 import { createTenantBody, tenantView } from '../../shared/api/tenants';
 import { provisionTenant } from '../../shared/domain/provisioning';
+import { invitationMail } from '../../shared/domain/identity/mail-templates';
 import { defineHandler } from '../../shared/http/handler';
+import { errorFields } from '../../shared/http/logger';
 
 /** POST /v1/tenants — UC-PROV-001 (minimal form), operators only. */
 export const handler = defineHandler({
   auth: 'operator',
   body: createTenantBody,
   auditAction: 'tenant.create',
-  handle: async ({ body, deps }) => {
+  handle: async ({ body, deps, log }) => {
     const result = await provisionTenant(
       { tenants: deps.tenants, clock: deps.clock, ids: deps.ids, homeRegion: deps.config.homeRegion },
       body,
     );
-    // The invitation token is not returned: it belongs in the owner's mail only (issue #4 sends it).
+    // The invitation token is never returned: it travels in the Owner's mail only. A mail failure does
+    // not undo the tenant; the invitation can be re-sent (FR-TENANT-007).
+    let mailed = true;
+    try {
+      await deps.identity.mailer.send(
+        invitationMail({
+          to: result.owner.email,
+          tenantName: result.tenant.name,
+          acceptUrl: `${deps.config.issuer}/invitations/accept?token=${encodeURIComponent(result.invitationToken)}`,
+          expiresAt: new Date(result.invitation.expiresAt),
+          tenantId: result.tenant.id,
+        }),
+      );
+    } catch (err) {
+      mailed = false;
+      log.error('invitation mail failed', { tenantId: result.tenant.id, ...errorFields(err) });
+    }
     return {
       status: 201,
       headers: { location: `/v1/tenants/${result.tenant.id}` },
       body: {
         tenant: tenantView(result.tenant),
         owner: { id: result.owner.id, email: result.owner.email, role: result.owner.role, status: result.owner.status },
-        invitation: result.invitation,
+        invitation: { ...result.invitation, mailed },
         flags: result.flags,
       },
       audit: {

@@ -15,11 +15,18 @@ export const ENV = {
   /** Claim that lists the caller's groups, and the group that makes a caller an operator. */
   OPERATOR_GROUPS_CLAIM: 'OPERATOR_GROUPS_CLAIM',
   OPERATOR_GROUP: 'OPERATOR_GROUP',
+  DEVELOPER_GROUP: 'DEVELOPER_GROUP',
   /** The region whose data this deployment holds (CON-DATA-001). */
   HOME_REGION: 'HOME_REGION',
   STAGE: 'STAGE',
   LOG_LEVEL: 'LOG_LEVEL',
   MAIL_SENDER: 'MAIL_SENDER',
+  /** Public base URL of this regional deployment: the OpenID issuer (issue #3). */
+  ISSUER: 'ISSUER',
+  /** AWS: symmetric KMS key that wraps the token-signing keys (ADR-0005). Absent in local mode. */
+  SIGNING_KEY_KMS_KEY_ID: 'SIGNING_KEY_KMS_KEY_ID',
+  /** Local mode only: where file-backed adapters keep state (signing keys, mail outbox). */
+  DATA_DIR: 'DATA_DIR',
 } as const;
 
 /** CON-DATA-001: data stays in Japan or the EU. One regional stack per home region. */
@@ -53,3 +60,11 @@ export const PLATFORM_PARTITIONS = {
   audit: 'PLATFORM#AUDIT',
   operator: 'PLATFORM#OPERATOR',
 } as const;
+
+/**
+ * ADR-0005: the token-signing key records (public JWK, KMS-wrapped private key, state) and the pointer to
+ * the current key. Deliberately NOT in PLATFORM_PARTITIONS: that list is where read-only functions may
+ * write, and whoever can write here can publish a key in the JWKS. Grant write access to this leading key
+ * only to the token-issuing and rotation functions.
+ */
+export const SIGNING_KEY_PARTITION = 'PLATFORM#SIGNINGKEY';

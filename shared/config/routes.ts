@@ -18,6 +18,11 @@ export interface RouteDef {
    */
   readonly table: TableAccess;
   readonly description: string;
+  /**
+   * The handler hashes or verifies passwords: its function ships the native argon2 addon next to the
+   * bundle (esbuild cannot bundle `.node` files) and runs on x86_64 to match the prebuilt binary.
+   */
+  readonly passwordHashing?: true;
 }
 
 export const ROUTES: readonly RouteDef[] = [
@@ -61,4 +66,27 @@ export const ROUTES: readonly RouteDef[] = [
     table: 'read',
     description: 'Get one tenant',
   },
+  // --- OpenID Connect provider (issue #3). Public endpoints: the handlers authenticate clients themselves.
+  { id: 'OidcDiscovery', method: 'GET', path: '/.well-known/openid-configuration', entry: 'functions/oidc/discovery.ts', table: 'none', description: 'OpenID Provider metadata' },
+  { id: 'OidcJwks', method: 'GET', path: '/.well-known/jwks.json', entry: 'functions/oidc/jwks.ts', table: 'read', description: 'Token signing keys (public)' },
+  { id: 'OidcAuthorize', method: 'GET', path: '/authorize', entry: 'functions/oidc/authorize.ts', table: 'readwrite', description: 'Authorization endpoint (code flow + PKCE)' },
+  { id: 'OidcLoginPage', method: 'GET', path: '/login', entry: 'functions/oidc/login.ts', table: 'read', description: 'Universal Login Page' },
+  { id: 'OidcLoginSubmit', method: 'POST', path: '/login', entry: 'functions/oidc/login.ts', table: 'readwrite', description: 'Universal Login: password step', passwordHashing: true },
+  { id: 'OidcToken', method: 'POST', path: '/token', entry: 'functions/oidc/token.ts', table: 'readwrite', description: 'Token endpoint' },
+  { id: 'OidcUserinfoGet', method: 'GET', path: '/userinfo', entry: 'functions/oidc/userinfo.ts', table: 'read', description: 'UserInfo endpoint' },
+  { id: 'OidcUserinfoPost', method: 'POST', path: '/userinfo', entry: 'functions/oidc/userinfo.ts', table: 'read', description: 'UserInfo endpoint (POST)' },
+  { id: 'OidcRevoke', method: 'POST', path: '/revoke', entry: 'functions/oidc/revoke.ts', table: 'readwrite', description: 'Token revocation (RFC 7009)' },
+  { id: 'OidcIntrospect', method: 'POST', path: '/introspect', entry: 'functions/oidc/introspect.ts', table: 'read', description: 'Token introspection (RFC 7662)' },
+  { id: 'OidcLogout', method: 'GET', path: '/logout', entry: 'functions/oidc/logout.ts', table: 'readwrite', description: 'RP-initiated logout' },
+  { id: 'InvitationPage', method: 'GET', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'read', description: 'Accept an invitation: choose a password' },
+  { id: 'InvitationAccept', method: 'POST', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation', passwordHashing: true },
+  // --- Applications (FR-SYS-001/003) and their enablement per tenant (UC-PROV-001 step 3)
+  { id: 'AppsRegister', method: 'POST', path: '/v1/apps', entry: 'functions/apps/register.ts', table: 'readwrite', description: 'Register a managed application' },
+  { id: 'AppsList', method: 'GET', path: '/v1/apps', entry: 'functions/apps/list.ts', table: 'read', description: 'List applications' },
+  { id: 'AppsGet', method: 'GET', path: '/v1/apps/{id}', entry: 'functions/apps/get.ts', table: 'read', description: 'Get an application' },
+  { id: 'AppsUpdate', method: 'PATCH', path: '/v1/apps/{id}', entry: 'functions/apps/update.ts', table: 'readwrite', description: 'Update or disable an application' },
+  { id: 'AppsRotateSecret', method: 'POST', path: '/v1/apps/{id}/secret', entry: 'functions/apps/rotate-secret.ts', table: 'readwrite', description: 'Rotate a client secret' },
+  { id: 'TenantsEnableApp', method: 'PUT', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/enable-app.ts', table: 'readwrite', description: 'Enable an application for a tenant' },
+  { id: 'TenantsDisableApp', method: 'DELETE', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/disable-app.ts', table: 'readwrite', description: 'Disable an application for a tenant' },
+  { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];

@@ -15,13 +15,15 @@ export interface OperatorTokenVerifier {
 }
 
 export interface OperatorPrincipal {
-  readonly kind: 'operator';
+  /** `developer`: ACT-DEV, may manage applications; `operator`: ACT-OPS, may do everything a developer can. */
+  readonly kind: 'operator' | 'developer';
   readonly actor: Actor;
   readonly user: OperatorUser;
 }
 
 export type Principal = OperatorPrincipal;
 
-export function operatorActor(user: OperatorUser): Actor {
-  return { id: user.id, type: 'Operator', tenantId: null };
+export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer' = 'operator'): Actor {
+  // DAT-LOG's actor_type has no Developer: developers are platform Users (the record's role says more).
+  return { id: user.id, type: kind === 'operator' ? 'Operator' : 'User', tenantId: null };
 }

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { BusinessRuleError } from './errors';
+import { formatOpaque } from './identity/oauth';
 import type { FlagValue, Invitation, TenantUser } from './model';
 import type { Clock, IdGenerator, ProvisioningBundle, TenantStore } from './ports';
 import { isReservedTenantDomain, PLAN_DEFAULT_FLAGS, type Plan, type Tenant } from './tenant';
 
 export const DEFAULT_INVITATION_TTL_DAYS = 7;
+export const INVITATION_TOKEN_PREFIX = 'cpinv';
 
 export interface ProvisionTenantInput {
   readonly name: string;
@@ -65,9 +67,11 @@ export async function provisionTenant(deps: ProvisioningDeps, input: ProvisionTe
     status: 'Invited',
     createdAt: at,
   };
-  const token = deps.ids.secretToken();
+  const invitationId = deps.ids.uuid();
+  // The token names its record (tenant, invitation) so acceptance is one GetItem; only its hash is stored.
+  const token = formatOpaque(INVITATION_TOKEN_PREFIX, [tenantId, invitationId], deps.ids.secretToken());
   const invitation: Invitation = {
-    id: deps.ids.uuid(),
+    id: invitationId,
     tenantId,
     userId: owner.id,
     email: owner.email,

@@ -21,7 +21,7 @@ export interface HandlerInput<B, Q, P, A extends AuthRequirement> {
   readonly body: B;
   readonly query: Q;
   readonly params: P;
-  readonly principal: A extends 'operator' ? Principal : undefined;
+  readonly principal: A extends 'none' ? undefined : Principal;
   readonly origin: RequestOrigin;
   readonly deps: Container;
   readonly log: Logger;

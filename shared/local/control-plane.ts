@@ -12,6 +12,7 @@ import { ensureTable } from '../adapters/dynamo/table-admin';
 import { createLocalApi } from '../adapters/local/api-gateway';
 import { startDevIdp, type DevIdp } from '../adapters/local/dev-idp';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../adapters/local/dynamodb-local';
+import { outboxPages } from '../adapters/local/outbox-page';
 
 export interface LocalControlPlaneOptions {
   /** Project root (route entries resolve against it). */
@@ -37,6 +38,8 @@ export interface LocalControlPlaneOptions {
 
 export interface LocalControlPlane {
   readonly apiUrl: string;
+  /** The local mail outbox page (local mode sends no mail). */
+  readonly outboxUrl: string;
   readonly issuer: string;
   readonly audience: string;
   readonly dynamoEndpoint: string;
@@ -74,7 +77,7 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
     const tableCreated = (await ensureTable(admin, o.tableName)) === 'created';
     admin.destroy();
 
-    const server = createLocalApi({ routes: ROUTES, root: o.root });
+    const server = createLocalApi({ routes: ROUTES, root: o.root, extra: outboxPages(o.dataDir) });
     const port = await listen(server, o.port, host);
     stops.push(
       () =>
@@ -108,8 +111,11 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
       [ENV.OPERATOR_ISSUER]: issuer,
       [ENV.OPERATOR_AUDIENCE]: audience,
       [ENV.LOG_LEVEL]: o.logLevel ?? process.env[ENV.LOG_LEVEL] ?? 'info',
+      // The local API is this deployment's OpenID issuer; signing keys and mail live under the data dir.
+      [ENV.ISSUER]: apiUrl,
+      [ENV.DATA_DIR]: o.dataDir,
     });
-    return { apiUrl, issuer, audience, dynamoEndpoint, tableName: o.tableName, idp, tableCreated, stop: stopAll };
+    return { apiUrl, outboxUrl: `${apiUrl}/_local/outbox`, issuer, audience, dynamoEndpoint, tableName: o.tableName, idp, tableCreated, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

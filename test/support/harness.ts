@@ -20,6 +20,7 @@ export { ROOT };
 
 export interface Harness {
   readonly cp: LocalControlPlane;
+  readonly dataDir: string;
   readonly db: DynamoDBDocumentClient;
   readonly url: (path: string) => string;
   operatorToken(): Promise<string>;
@@ -57,6 +58,7 @@ export async function startHarness(options: { dataDir?: string; dynamoEndpoint?:
   };
   return {
     cp,
+    dataDir,
     db,
     url: (path) => `${cp.apiUrl}${path}`,
     operatorToken: () => login(DEV_ACCOUNTS.find((a) => a.email === 'operator@example.com')),

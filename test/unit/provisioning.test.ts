@@ -40,15 +40,19 @@ describe('provisionTenant (UC-PROV-001)', () => {
     expect(b.invitation).toMatchObject({ status: 'Pending', role: 'Owner', userId: b.owner.id, expiresAt: '2026-11-28T10:00:00.000Z' });
     expect(b.flags.map((f) => [f.key, f.value])).toEqual(Object.entries(PLAN_DEFAULT_FLAGS.Enterprise));
     expect(b.flags.every((f) => f.source === 'plan' && f.tenantId === b.tenant.id)).toBe(true);
-    expect(out.invitationToken).toBe('secret-token-value');
+    expect(out.invitationToken).toMatch(/^cpinv_/);
+    expect(out.invitationToken.split('.').pop()).toBe(Buffer.from('secret-token-value').toString('base64url'));
   });
 
   it('CON-SEC-006: only the hash of the invitation token is stored', async () => {
     const store = new RecordingStore();
-    await provisionTenant(deps(store), { name: 'Acme', domain: 'acme', plan: 'Free', ownerEmail: 'o@acme.example' });
+    const out = await provisionTenant(deps(store), { name: 'Acme', domain: 'acme', plan: 'Free', ownerEmail: 'o@acme.example' });
     const stored = JSON.stringify(store.bundles[0]);
+    expect(store.bundles[0]!.invitation.tokenHash).toBe(hashToken(out.invitationToken));
+    expect(stored).not.toContain(out.invitationToken);
     expect(stored).not.toContain('secret-token-value');
-    expect(store.bundles[0]!.invitation.tokenHash).toBe(hashToken('secret-token-value'));
+    expect(store.bundles[0]!.invitation.tokenHash).not.toBe(hashToken('secret-token-value'));
+    expect(stored).not.toContain(Buffer.from('secret-token-value').toString('base64url'));
   });
 
   it.each(['admin', 'api', 'www', 'login', 'xn--80ak6aa92e'])('ERR-VAL-422: reserved domain %s is refused before anything is written', async (domain) => {

@@ -4,6 +4,7 @@
  * Global (per-region) items — uniqueness sentinels, the tenant index, platform users — use other prefixes.
  */
 import { PLATFORM_PARTITIONS } from '../../config/constants';
+import { SIGNING_KEY_PARTITION } from '../../config/constants';
 
 export interface ItemKey {
   readonly PK: string;
@@ -38,5 +39,27 @@ export const keys = {
     PK: PLATFORM_PARTITIONS.operator,
     SK: `IDP#${encodeURIComponent(issuer)}#${encodeURIComponent(subject)}`,
   }),
+  // --- identity (issue #3) -----------------------------------------------------------------------
+  /** DAT-APP: global per region (an app may serve many tenants). Listed through GSI1. */
+  app: (appId: string): ItemKey => ({ PK: `APP#${appId}`, SK: 'APP' }),
+  appIndex: (createdAt: string, appId: string): { GSI1PK: string; GSI1SK: string } => ({ GSI1PK: 'APPS', GSI1SK: `${createdAt}#${appId}` }),
+  appIndexPartition: 'APPS',
+  /** UC-PROV-001 step 3: the app is enabled for the tenant (tenant-owned, so a purge removes it). */
+  tenantApp: (tenantId: string, appId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `APP#${appId}` }),
+  /** Pending /authorize transactions: the tenant may not be known yet, so not tenant-keyed; short TTL. */
+  authorizationRequest: (id: string): ItemKey => ({ PK: `AUTHZREQ#${id}`, SK: 'AUTHZREQ' }),
+  /** Sessions sort under their user, so "all sessions of a user" is one Query (FR-AUTH-005). */
+  session: (tenantId: string, userId: string, sessionId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USER#${userId}#SESSION#${sessionId}` }),
+  userSessionsPrefix: (userId: string): string => `USER#${userId}#SESSION#`,
+  authorizationCode: (tenantId: string, codeHash: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `CODE#${codeHash}` }),
+  refreshFamily: (tenantId: string, userId: string, familyId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USER#${userId}#RTFAM#${familyId}` }),
+  userFamiliesPrefix: (userId: string): string => `USER#${userId}#RTFAM#`,
+  /** Families are found by id from the refresh token, which carries the user id too. */
+  revokedAccessToken: (tenantId: string | null, jti: string): ItemKey => ({ PK: tenantId === null ? 'PLATFORM#REVOKED' : `${TENANT}${tenantId}`, SK: `REVOKEDAT#${jti}` }),
+  /** ADR-0005: one item per token-signing key (public JWK, KMS-wrapped private key, state). */
+  signingKey: (kid: string): ItemKey => ({ PK: SIGNING_KEY_PARTITION, SK: `SIGNINGKEY#${kid}` }),
+  /** ADR-0005: which kid signs; rotation swaps it with a condition on the expected kid. */
+  signingKeyPointer: (): ItemKey => ({ PK: SIGNING_KEY_PARTITION, SK: 'CURRENT' }),
+  signingKeyPartition: SIGNING_KEY_PARTITION,
   health: (): ItemKey => ({ PK: 'PLATFORM#HEALTH', SK: 'HEALTH' }),
 } as const;

@@ -6,7 +6,8 @@ import type { Container } from '../../composition';
 import { writeAudit } from '../audit';
 import { getState, header } from '../request';
 
-export type AuthRequirement = 'none' | 'operator';
+/** `developer` admits operators too: an operator may do whatever a developer may. */
+export type AuthRequirement = 'none' | 'operator' | 'developer';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
@@ -26,11 +27,15 @@ export function authenticate(requirement: AuthRequirement, deps: () => Container
       if (!m?.[1]) throw new AuthenticationError('malformed authorization header');
       const c = deps();
       const token = await c.operatorTokens.verify(m[1]);
-      if (!token.groups.includes(c.config.operatorGroup)) {
-        throw new ForbiddenError('This operation requires the Operator role.', `token of ${token.subject} lacks group ${c.config.operatorGroup}`);
+      const isOperator = token.groups.includes(c.config.operatorGroup);
+      const isDeveloper = token.groups.includes(c.config.developerGroup);
+      if (!isOperator && !(requirement === 'developer' && isDeveloper)) {
+        const needed = requirement === 'operator' ? 'Operator' : 'Developer or Operator';
+        throw new ForbiddenError(`This operation requires the ${needed} role.`, `token of ${token.subject} lacks the ${needed} group`);
       }
+      const kind = isOperator ? 'operator' : 'developer';
       const { user, created } = await c.operators.findOrProvision(token, c.clock.now());
-      s.principal = { kind: 'operator', actor: operatorActor(user), user };
+      s.principal = { kind, actor: operatorActor(user, kind), user };
       s.log = s.log.child({ actor: user.id });
       if (created) {
         await writeAudit(c, s.log, {

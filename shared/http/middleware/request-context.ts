@@ -12,7 +12,15 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
  * Outermost middleware: request id, origin, one access log line per request, security headers on every
  * response, and the only place an error becomes a response (RFC 9457; 5xx generic, CON-SEC-009).
  */
-export function requestContext(log: () => Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
+export type ErrorRenderer = (err: unknown, requestId: string, path: string) => { response: APIGatewayProxyResult; status: number; code: string; reason: string | undefined };
+
+/** The API's renderer: every error as RFC 9457 problem+json. OAuth endpoints pass their own. */
+export const renderProblem: ErrorRenderer = (error, requestId, path) => {
+  const err: AppError = isAppError(error) ? error : new InternalError('unhandled error', error);
+  return { response: problem(err, requestId, path), status: err.status, code: err.code, reason: err.reason };
+};
+
+export function requestContext(log: () => Logger, render: ErrorRenderer = renderProblem): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
   return {
     before: (request) => {
       const e = request.event;
@@ -36,10 +44,9 @@ export function requestContext(log: () => Logger): MiddlewareObj<APIGatewayProxy
     },
     onError: (request) => {
       const s = getState(request.event);
-      const err: AppError = isAppError(request.error) ? request.error : new InternalError('unhandled error', request.error);
-      if (err.status >= 500) s.log.error('request failed', { status: err.status, code: err.code, ...errorFields(request.error) });
-      else s.log.info('request', { status: err.status, code: err.code, reason: err.reason, ms: Date.now() - s.startedAt, actor: s.principal?.actor.id });
-      const res = problem(err, s.requestId, s.path);
+      const { response: res, status, code, reason } = render(request.error, s.requestId, s.path);
+      if (status >= 500) s.log.error('request failed', { status, code, ...errorFields(request.error) });
+      else s.log.info('request', { status, code, reason, ms: Date.now() - s.startedAt, actor: s.principal?.actor.id });
       res.headers = { ...SECURITY_HEADERS, ...res.headers, 'x-request-id': s.requestId };
       request.response = res;
     },

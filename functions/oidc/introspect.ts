@@ -1,0 +1,13 @@
+import { OAuthError } from '../../shared/domain/identity/oauth';
+import { clientCredentials } from '../../shared/http/client-auth';
+import { defineWebHandler } from '../../shared/http/web';
+
+/** POST /introspect (RFC 7662): confidential clients only. */
+export const handler = defineWebHandler({
+  kind: 'oauth',
+  handle: async ({ form, header, deps }) => {
+    const app = await deps.identity.tokens.authenticateClient(clientCredentials(header('authorization'), form));
+    if (app.clientType !== 'confidential') throw new OAuthError('invalid_client', 'Introspection needs client authentication.', 401, 'public client');
+    return { status: 200, body: await deps.identity.tokens.introspect(app, form['token']) };
+  },
+});

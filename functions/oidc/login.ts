@@ -1,0 +1,59 @@
+import { csrfToken, csrfValid, isSecureIssuer, sessionCookie } from '../../shared/http/cookies';
+import { errorPage, loginPage } from '../../shared/http/ui/pages';
+import { defineWebHandler, type WebResult } from '../../shared/http/web';
+
+const EXPIRED = 'This sign-in request has expired or is not valid. Return to the application and sign in again.';
+
+/** GET and POST /login: the Universal Login Page's password step (IF-LOGIN-UI, FR-AUTH-001). */
+export const handler = defineWebHandler({
+  kind: 'html',
+  handle: async ({ method, query, form, cookies, deps, origin, header }, audit) => {
+    const secure = isSecureIssuer(deps.config.issuer);
+    const { login, store } = deps.identity;
+    const request = await login.pendingRequest(method === 'POST' ? form['req'] : query['req']);
+    const app = request ? await store.getApp(request.clientId) : undefined;
+    if (!request || !app || app.status !== 'Active') {
+      const page = errorPage({ title: 'Sign-in expired', message: EXPIRED, requestId: origin.requestId });
+      return { status: 400, headers: page.headers, body: page.body };
+    }
+    const csrf = csrfToken(cookies, secure);
+    const render = (status: number, error: string | null, tenantDomain: string | null, email: string | null): WebResult => {
+      const page = loginPage({ requestId: request.id, csrf: csrf.token, appName: app.name, tenantDomain, email, error, action: `${deps.config.issuer}/login`, forgotUrl: `${deps.config.issuer}/password/forgot${tenantDomain ? `?tenant=${encodeURIComponent(tenantDomain)}` : ''}` });
+      return { status, headers: page.headers, body: page.body, cookies: csrf.setCookie ? [csrf.setCookie] : [] };
+    };
+    if (method === 'GET') return render(200, null, request.tenantDomain, request.loginHint);
+
+    // A cross-site form post carries neither our Strict CSRF cookie nor a matching Origin.
+    const originHeader = header('origin');
+    if (!csrfValid(cookies, form['csrf']) || (originHeader !== undefined && originHeader !== new URL(deps.config.issuer).origin)) {
+      await audit({ action: 'user.login', outcome: 'Failure', tenantId: null, resource: `client:${app.id}`, details: { reason: 'csrf check failed' } });
+      return render(403, 'Your session on this page expired. Please try again.', request.tenantDomain, null);
+    }
+    const tenantDomain = (request.tenantDomain ?? form['tenant'] ?? '').trim().toLowerCase();
+    const email = (form['email'] ?? '').trim();
+    const result = await login.password(request, app, { tenantDomain, email, password: form['password'] ?? '' }, origin);
+    if (!result.ok) {
+      await audit({
+        action: 'user.login',
+        outcome: 'Failure',
+        tenantId: result.tenantId,
+        resource: result.userId ? `user:${result.userId}` : `client:${app.id}`,
+        details: { reason: result.reason, clientId: app.id, ...(result.tenantId ? {} : { tenantDomain: tenantDomain.slice(0, 63) }) },
+      });
+      return render(401, result.error, request.tenantDomain, email || null);
+    }
+    await audit({
+      action: 'user.login',
+      outcome: 'Success',
+      tenantId: result.tenant.id,
+      resource: `user:${result.user.id}`,
+      actor: { id: result.user.id, type: 'User' },
+      details: { clientId: app.id, sessionId: result.session.id, amr: result.session.amr },
+    });
+    return {
+      status: 302,
+      headers: { location: result.location },
+      cookies: [sessionCookie(result.cookie, secure, deps.config.lifetimes.sessionAbsoluteSeconds)],
+    };
+  },
+});

@@ -1,0 +1,524 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { InternalError, ValidationError } from '../../domain/errors';
+import { APP_ENVIRONMENTS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
+import type { AuthorizationCode, AuthorizationRequest, LoginUser, RefreshFamily, Session } from '../../domain/identity/model';
+import type { IdentityStore } from '../../domain/identity/ports';
+import { TENANT_ROLES, type Invitation } from '../../domain/model';
+import type { Page } from '../../domain/ports';
+import type { Tenant } from '../../domain/tenant';
+import { decodeTenant, ENTITY, itemSchemas } from './codecs';
+import { translateDynamoError } from './errors';
+import { keys } from './keys';
+
+const epoch = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+/** Kept a day past expiry so late requests get "expired"/"reused" rather than "unknown". */
+const ttlAfter = (iso: string, graceSeconds = 86_400): number => epoch(iso) + graceSeconds;
+
+const appItem = z.object({
+  id: z.string(),
+  name: z.string(),
+  environment: z.enum(APP_ENVIRONMENTS),
+  clientType: z.enum(CLIENT_TYPES),
+  grantTypes: z.array(z.enum(GRANT_TYPES)),
+  redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()),
+  status: z.enum(['Active', 'Disabled']),
+  ownerId: z.string(),
+  secrets: z.array(z.object({ hash: z.string(), createdAt: z.string(), expiresAt: z.string().nullable() })),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const userItem = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  email: z.string(),
+  role: z.enum(TENANT_ROLES),
+  status: z.enum(['Invited', 'Active', 'Disabled']),
+  passwordHash: z.string().nullable().default(null),
+  passwordChangedAt: z.string().nullable().default(null),
+});
+
+const authzRequestItem = z.object({
+  id: z.string(),
+  clientId: z.string(),
+  redirectUri: z.string(),
+  scope: z.string(),
+  state: z.string().nullable(),
+  nonce: z.string().nullable(),
+  codeChallenge: z.string(),
+  maxAge: z.number().nullable(),
+  prompt: z.literal('login').nullable(),
+  tenantDomain: z.string().nullable(),
+  loginHint: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+
+const sessionItem = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  userId: z.string(),
+  status: z.enum(['Active', 'Revoked']),
+  secretHash: z.string(),
+  authTime: z.string(),
+  amr: z.array(z.string()),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  idleExpiresAt: z.string(),
+  absoluteExpiresAt: z.string(),
+  ip: z.string(),
+  userAgent: z.string().nullable(),
+  revokedReason: z.string().nullable(),
+});
+
+const codeItem = z.object({
+  hash: z.string(),
+  tenantId: z.string(),
+  clientId: z.string(),
+  redirectUri: z.string(),
+  codeChallenge: z.string(),
+  userId: z.string(),
+  sessionId: z.string(),
+  scope: z.string(),
+  nonce: z.string().nullable(),
+  authTime: z.string(),
+  amr: z.array(z.string()),
+  expiresAt: z.string(),
+  status: z.enum(['Unused', 'Used']),
+  issuedFamilyId: z.string().nullable(),
+  issuedAccessTokenJti: z.string().nullable(),
+  issuedAccessTokenExp: z.string().nullable(),
+});
+
+const familyItem = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  clientId: z.string(),
+  userId: z.string(),
+  sessionId: z.string(),
+  scope: z.string(),
+  authTime: z.string(),
+  amr: z.array(z.string()),
+  currentHash: z.string(),
+  previousHashes: z.array(z.string()),
+  generation: z.number(),
+  status: z.enum(['Active', 'Revoked']),
+  createdAt: z.string(),
+  absoluteExpiresAt: z.string(),
+});
+
+function decode<T>(schema: z.ZodType<T>, item: unknown, what: string): T {
+  const r = schema.safeParse(item);
+  if (!r.success) throw new InternalError(`corrupt ${what} item: ${r.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  return r.data;
+}
+
+/** Only the entity's own fields survive decoding: key attributes and bookkeeping are dropped by zod. */
+const APP_CURSOR = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[0-9a-f-]{36}$/;
+const MAX_PREVIOUS_HASHES = 20;
+
+export class DynamoIdentityStore implements IdentityStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private async get(key: { PK: string; SK: string }): Promise<Record<string, unknown> | undefined> {
+    try {
+      const out = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+      return out.Item;
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+  }
+
+  private async put(item: Record<string, unknown>, condition?: string, conflict?: string): Promise<void> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: item, ...(condition ? { ConditionExpression: condition } : {}) }));
+    } catch (err) {
+      throw translateDynamoError(err, conflict ? [{ name: 'Conflict', detail: conflict }] : []);
+    }
+  }
+
+  // --- apps ---------------------------------------------------------------------------------------
+  async createApp(app: ManagedApp): Promise<void> {
+    await this.put({ ...keys.app(app.id), ...keys.appIndex(app.createdAt, app.id), entity: 'App', ...app }, 'attribute_not_exists(PK)', 'Application id collision.');
+  }
+
+  async getApp(appId: string): Promise<ManagedApp | undefined> {
+    const item = await this.get(keys.app(appId));
+    return item ? decode(appItem, item, 'app') : undefined;
+  }
+
+  async listApps(options: { limit: number; cursor?: string | undefined }): Promise<Page<ManagedApp>> {
+    let start: Record<string, string> | undefined;
+    if (options.cursor !== undefined) {
+      const raw = Buffer.from(options.cursor, 'base64url').toString('utf8');
+      if (!APP_CURSOR.test(raw)) throw new ValidationError('The cursor is not valid.', [{ location: 'query', pointer: '/cursor', detail: 'is not a cursor this API issued' }]);
+      const id = raw.slice(raw.indexOf('#') + 1);
+      start = { ...keys.app(id), GSI1PK: keys.appIndexPartition, GSI1SK: raw };
+    }
+    try {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'GSI1',
+          KeyConditionExpression: 'GSI1PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.appIndexPartition },
+          Limit: options.limit,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const last = out.LastEvaluatedKey?.['GSI1SK'];
+      return { items: (out.Items ?? []).map((i) => decode(appItem, i, 'app')), nextCursor: typeof last === 'string' ? Buffer.from(last).toString('base64url') : null };
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+  }
+
+  async saveApp(app: ManagedApp, expectedUpdatedAt: string): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.app(app.id), ...keys.appIndex(app.createdAt, app.id), entity: 'App', ...app },
+          ConditionExpression: 'updatedAt = :u',
+          ExpressionAttributeValues: { ':u': expectedUpdatedAt },
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err, [{ name: 'AppChanged', detail: 'The application changed concurrently; retry.' }]);
+    }
+  }
+
+  async setAppEnabledForTenant(tenantId: string, appId: string, enabled: boolean, at: string): Promise<void> {
+    try {
+      if (enabled) await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.tenantApp(tenantId, appId), entity: 'TenantApp', tenantId, appId, enabledAt: at } }));
+      else await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.tenantApp(tenantId, appId) }));
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+  }
+
+  async isAppEnabledForTenant(tenantId: string, appId: string): Promise<boolean> {
+    return (await this.get(keys.tenantApp(tenantId, appId))) !== undefined;
+  }
+
+  async listTenantApps(tenantId: string): Promise<string[]> {
+    try {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'APP#' },
+        }),
+      );
+      return (out.Items ?? []).map((i) => String(i['appId']));
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+  }
+
+  // --- tenants and users --------------------------------------------------------------------------
+  async findTenantByDomain(domain: string): Promise<Tenant | undefined> {
+    const sentinel = await this.get(keys.tenantDomain(domain));
+    const tenantId = sentinel?.['tenantId'];
+    return typeof tenantId === 'string' ? this.getTenant(tenantId) : undefined;
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | undefined> {
+    const item = await this.get(keys.tenant(tenantId));
+    return item ? decodeTenant(item) : undefined;
+  }
+
+  async findUserByEmail(tenantId: string, email: string): Promise<LoginUser | undefined> {
+    const sentinel = await this.get(keys.userEmail(tenantId, email));
+    const userId = sentinel?.['userId'];
+    return typeof userId === 'string' ? this.getUser(tenantId, userId) : undefined;
+  }
+
+  async getUser(tenantId: string, userId: string): Promise<LoginUser | undefined> {
+    const item = await this.get(keys.user(tenantId, userId));
+    return item && item['entity'] === ENTITY.user ? decode(userItem, item, 'user') : undefined;
+  }
+
+  async setPassword(tenantId: string, userId: string, passwordHash: string, at: string, activate: boolean): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.user(tenantId, userId),
+          UpdateExpression: activate ? 'SET passwordHash = :h, passwordChangedAt = :t, #s = :active' : 'SET passwordHash = :h, passwordChangedAt = :t',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':h': passwordHash, ':t': at, ...(activate ? { ':active': 'Active' } : {}) },
+          ...(activate ? { ExpressionAttributeNames: { '#s': 'status' } } : {}),
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err, [{ name: 'UserGone', detail: 'The user no longer exists.' }]);
+    }
+  }
+
+  // --- invitations (FR-TENANT-001 acceptance) -----------------------------------------------------
+  async getInvitation(tenantId: string, invitationId: string): Promise<Invitation | undefined> {
+    const item = await this.get(keys.invitation(tenantId, invitationId));
+    if (!item) return undefined;
+    const { entity: _e, ...invitation } = decode(itemSchemas.invitation, item, 'invitation');
+    return invitation;
+  }
+
+  async acceptInvitation(invitation: Invitation, passwordHash: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.invitation(invitation.tenantId, invitation.id),
+                UpdateExpression: 'SET #s = :accepted, acceptedAt = :t',
+                ConditionExpression: '#s = :pending',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':accepted': 'Accepted', ':pending': 'Pending', ':t': at },
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.user(invitation.tenantId, invitation.userId),
+                UpdateExpression: 'SET #s = :active, passwordHash = :h, passwordChangedAt = :t',
+                ConditionExpression: '#s = :invited',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':active': 'Active', ':invited': 'Invited', ':h': passwordHash, ':t': at },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err, [
+        { name: 'InvitationNotPending', detail: 'The invitation was already used or revoked.' },
+        { name: 'UserNotInvited', detail: 'The user is no longer waiting for an invitation.' },
+      ]);
+    }
+  }
+
+  // --- authorization requests ---------------------------------------------------------------------
+  async putAuthorizationRequest(r: AuthorizationRequest): Promise<void> {
+    await this.put({ ...keys.authorizationRequest(r.id), entity: 'AuthorizationRequest', ...r, ttl: ttlAfter(r.expiresAt, 3600) });
+  }
+
+  async getAuthorizationRequest(id: string): Promise<AuthorizationRequest | undefined> {
+    const item = await this.get(keys.authorizationRequest(id));
+    return item ? decode(authzRequestItem, item, 'authorization request') : undefined;
+  }
+
+  async updateAuthorizationRequestTenant(id: string, tenantDomain: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.authorizationRequest(id),
+          UpdateExpression: 'SET tenantDomain = :d',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':d': tenantDomain },
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err, [{ name: 'Gone', detail: 'The sign-in request expired.' }]);
+    }
+  }
+
+  async deleteAuthorizationRequest(id: string): Promise<void> {
+    try {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.authorizationRequest(id) }));
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+  }
+
+  // --- sessions -----------------------------------------------------------------------------------
+  async createSession(s: Session): Promise<void> {
+    await this.put({ ...keys.session(s.tenantId, s.userId, s.id), entity: 'Session', ...s, ttl: ttlAfter(s.absoluteExpiresAt) }, 'attribute_not_exists(PK)', 'Session id collision.');
+  }
+
+  async getSession(tenantId: string, userId: string, sessionId: string): Promise<Session | undefined> {
+    const item = await this.get(keys.session(tenantId, userId, sessionId));
+    return item ? decode(sessionItem, item, 'session') : undefined;
+  }
+
+  async touchSession(s: Session, lastSeenAt: string, idleExpiresAt: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.session(s.tenantId, s.userId, s.id),
+          UpdateExpression: 'SET lastSeenAt = :l, idleExpiresAt = :i',
+          ConditionExpression: '#s = :active',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':l': lastSeenAt, ':i': idleExpiresAt, ':active': 'Active' },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return; // revoked meanwhile: the next check sees it
+      throw translateDynamoError(err);
+    }
+  }
+
+  async listUserSessions(tenantId: string, userId: string): Promise<Session[]> {
+    return (await this.queryPrefix(tenantId, keys.userSessionsPrefix(userId))).map((i) => decode(sessionItem, i, 'session'));
+  }
+
+  async revokeSession(tenantId: string, userId: string, sessionId: string, reason: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.session(tenantId, userId, sessionId),
+          UpdateExpression: 'SET #s = :revoked, revokedReason = :r, revokedAt = :t',
+          ConditionExpression: '#s = :active',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':revoked': 'Revoked', ':active': 'Active', ':r': reason, ':t': at },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw translateDynamoError(err);
+    }
+    await this.revokeFamiliesOfSession(tenantId, userId, sessionId, reason, at);
+    return true;
+  }
+
+  // --- authorization codes ------------------------------------------------------------------------
+  async putCode(c: AuthorizationCode): Promise<void> {
+    await this.put({ ...keys.authorizationCode(c.tenantId, c.hash), entity: 'AuthorizationCode', ...c, ttl: ttlAfter(c.expiresAt) }, 'attribute_not_exists(PK)', 'Code collision.');
+  }
+
+  async redeemCode(tenantId: string, codeHash: string, now: string): Promise<{ outcome: 'redeemed' | 'reused' | 'invalid'; code: AuthorizationCode | undefined }> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.authorizationCode(tenantId, codeHash),
+          UpdateExpression: 'SET #s = :used, usedAt = :now',
+          ConditionExpression: '#s = :unused AND expiresAt > :now',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':used': 'Used', ':unused': 'Unused', ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { outcome: 'redeemed', code: decode(codeItem, out.Attributes, 'code') };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw translateDynamoError(err);
+    }
+    const item = await this.get(keys.authorizationCode(tenantId, codeHash));
+    if (!item) return { outcome: 'invalid', code: undefined };
+    const code = decode(codeItem, item, 'code');
+    return { outcome: code.status === 'Used' ? 'reused' : 'invalid', code };
+  }
+
+  async recordCodeIssue(tenantId: string, codeHash: string, issued: { familyId: string | null; jti: string; exp: string }): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.authorizationCode(tenantId, codeHash),
+          UpdateExpression: 'SET issuedFamilyId = :f, issuedAccessTokenJti = :j, issuedAccessTokenExp = :e',
+          ExpressionAttributeValues: { ':f': issued.familyId, ':j': issued.jti, ':e': issued.exp },
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+  }
+
+  // --- refresh token families ---------------------------------------------------------------------
+  async createRefreshFamily(f: RefreshFamily): Promise<void> {
+    await this.put({ ...keys.refreshFamily(f.tenantId, f.userId, f.id), entity: 'RefreshFamily', ...f, ttl: ttlAfter(f.absoluteExpiresAt) }, 'attribute_not_exists(PK)', 'Family collision.');
+  }
+
+  async getRefreshFamily(tenantId: string, userId: string, familyId: string): Promise<RefreshFamily | undefined> {
+    const item = await this.get(keys.refreshFamily(tenantId, userId, familyId));
+    return item ? decode(familyItem, item, 'refresh family') : undefined;
+  }
+
+  async rotateRefreshFamily(f: RefreshFamily, expectedHash: string, newHash: string): Promise<boolean> {
+    const previous = [expectedHash, ...f.previousHashes].slice(0, MAX_PREVIOUS_HASHES);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.refreshFamily(f.tenantId, f.userId, f.id),
+          UpdateExpression: 'SET currentHash = :n, previousHashes = :p, generation = generation + :one',
+          ConditionExpression: 'currentHash = :e AND #s = :active',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':n': newHash, ':p': previous, ':e': expectedHash, ':one': 1, ':active': 'Active' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw translateDynamoError(err);
+    }
+  }
+
+  async revokeRefreshFamily(tenantId: string, userId: string, familyId: string, reason: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.refreshFamily(tenantId, userId, familyId),
+          UpdateExpression: 'SET #s = :revoked, revokedReason = :r, revokedAt = :t',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':revoked': 'Revoked', ':r': reason, ':t': at },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return;
+      throw translateDynamoError(err);
+    }
+  }
+
+  async revokeFamiliesOfSession(tenantId: string, userId: string, sessionId: string, reason: string, at: string): Promise<void> {
+    const families = (await this.queryPrefix(tenantId, keys.userFamiliesPrefix(userId))).map((i) => decode(familyItem, i, 'refresh family'));
+    for (const f of families) {
+      if (f.sessionId === sessionId && f.status === 'Active') await this.revokeRefreshFamily(tenantId, userId, f.id, reason, at);
+    }
+  }
+
+  // --- revoked access tokens ----------------------------------------------------------------------
+  async revokeAccessToken(tenantId: string | null, jti: string, expiresAt: string): Promise<void> {
+    await this.put({ ...keys.revokedAccessToken(tenantId, jti), entity: 'RevokedAccessToken', jti, expiresAt, ttl: ttlAfter(expiresAt) });
+  }
+
+  async isAccessTokenRevoked(tenantId: string | null, jti: string): Promise<boolean> {
+    return (await this.get(keys.revokedAccessToken(tenantId, jti))) !== undefined;
+  }
+
+  private async queryPrefix(tenantId: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+            ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': prefix },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+    return items;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Sign-in as a sequence of steps (FR-AUTH-001, FR-AUTH-005): the /authorize transaction, the password
+ * step, the session, the authorization code. MFA (ERR-AUTH-461) and SSO become further steps between
+ * "password accepted" and "session created" without changing the ends.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ManagedApp } from './apps';
+import { sessionLive } from './access';
+import type { AuthorizationRequest, IdentityLifetimes, LoginUser, Session } from './model';
+import { formatOpaque, parseOpaque, randomSecret, redirectWith, sha256, type AuthorizeValidation } from './oauth';
+import type { IdentityStore, PasswordHasher } from './ports';
+import { formatCode } from './token-service';
+import type { Tenant } from '../tenant';
+
+/** One message for every credential failure: never reveals whether the tenant or the account exists. */
+export const LOGIN_FAILED = 'Incorrect organization, email or password.';
+export const SESSION_PREFIX = 'cpss';
+
+export interface LoginDeps {
+  readonly store: IdentityStore;
+  readonly hasher: PasswordHasher;
+  readonly now: () => Date;
+  readonly issuer: string;
+  readonly lifetimes: IdentityLifetimes;
+}
+
+export interface Origin {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+}
+
+export type BeginResult =
+  | { readonly kind: 'redirect'; readonly location: string; readonly session?: Session }
+  | { readonly kind: 'login'; readonly request: AuthorizationRequest };
+
+export type PasswordResult =
+  | { readonly ok: true; readonly location: string; readonly cookie: string; readonly session: Session; readonly user: LoginUser; readonly tenant: Tenant }
+  | { readonly ok: false; readonly error: string; readonly reason: string; readonly tenantId: string | null; readonly userId: string | null };
+
+type OkValidation = Extract<AuthorizeValidation, { kind: 'ok' }>;
+
+export class LoginService {
+  constructor(private readonly d: LoginDeps) {}
+
+  /** GET /authorize after validation: reuse a live session (SSO), or start a login transaction. */
+  async begin(app: ManagedApp, v: OkValidation, sessionCookie: string | undefined): Promise<BeginResult> {
+    const now = this.d.now();
+    const current = sessionCookie ? await this.currentSession(sessionCookie) : null;
+    const reusable =
+      current !== null &&
+      v.prompt !== 'login' &&
+      (v.maxAge === null || now.getTime() - Date.parse(current.session.authTime) <= v.maxAge * 1000) &&
+      (v.tenantDomain === null || v.tenantDomain === current.tenant.domain);
+    if (reusable && current) {
+      if (!(await this.d.store.isAppEnabledForTenant(current.tenant.id, app.id))) {
+        return { kind: 'redirect', location: redirectWith(v.redirectUri, { error: 'access_denied', error_description: 'The application is not enabled for your organization.', state: v.state, iss: this.d.issuer }) };
+      }
+      const location = await this.issueCode(app, { redirectUri: v.redirectUri, scope: v.scope, state: v.state, nonce: v.nonce, codeChallenge: v.codeChallenge }, current.session);
+      return { kind: 'redirect', location, session: current.session };
+    }
+    if (v.prompt === 'none') {
+      return { kind: 'redirect', location: redirectWith(v.redirectUri, { error: 'login_required', error_description: 'The user must sign in.', state: v.state, iss: this.d.issuer }) };
+    }
+    const request: AuthorizationRequest = {
+      id: randomUUID(),
+      clientId: app.id,
+      redirectUri: v.redirectUri,
+      scope: v.scope,
+      state: v.state,
+      nonce: v.nonce,
+      codeChallenge: v.codeChallenge,
+      maxAge: v.maxAge,
+      prompt: v.prompt === 'login' ? 'login' : null,
+      tenantDomain: v.tenantDomain,
+      loginHint: v.loginHint,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.d.lifetimes.authorizationRequestSeconds * 1000).toISOString(),
+    };
+    await this.d.store.putAuthorizationRequest(request);
+    return { kind: 'login', request };
+  }
+
+  async pendingRequest(id: string | undefined): Promise<AuthorizationRequest | undefined> {
+    if (!id || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    const r = await this.d.store.getAuthorizationRequest(id);
+    return r && Date.parse(r.expiresAt) > this.d.now().getTime() ? r : undefined;
+  }
+
+  /** The password step. Same message, and the same argon2 cost, whatever the reason for failing. */
+  async password(request: AuthorizationRequest, app: ManagedApp, input: { tenantDomain: string; email: string; password: string }, origin: Origin): Promise<PasswordResult> {
+    const fail = async (reason: string, tenantId: string | null = null, userId: string | null = null, burn = true): Promise<PasswordResult> => {
+      if (burn) await this.d.hasher.burn(input.password);
+      return { ok: false, error: LOGIN_FAILED, reason, tenantId, userId };
+    };
+    if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(input.tenantDomain)) return fail('malformed tenant');
+    const tenant = await this.d.store.findTenantByDomain(input.tenantDomain);
+    if (!tenant) return fail('unknown tenant');
+    if (tenant.status !== 'Active') return fail('tenant not active', tenant.id);
+    if (!(await this.d.store.isAppEnabledForTenant(tenant.id, app.id))) {
+      // Not a credential question: saying so reveals nothing about any account.
+      return { ok: false, error: 'This application is not enabled for your organization.', reason: 'app not enabled for tenant', tenantId: tenant.id, userId: null };
+    }
+    const email = input.email.trim().toLowerCase();
+    const user = email.length > 0 && email.length <= 254 ? await this.d.store.findUserByEmail(tenant.id, email) : undefined;
+    if (!user || !user.passwordHash) return fail(user ? 'no password set' : 'unknown user', tenant.id, user?.id ?? null);
+    const ok = await this.d.hasher.verify(user.passwordHash, input.password);
+    if (!ok) return fail('wrong password', tenant.id, user.id, false);
+    if (user.status !== 'Active') return fail(`user ${user.status.toLowerCase()}`, tenant.id, user.id, false);
+    if (user.passwordHash && this.d.hasher.needsRehash(user.passwordHash)) {
+      await this.d.store.setPassword(tenant.id, user.id, await this.d.hasher.hash(input.password), this.d.now().toISOString(), false);
+    }
+    const { session, cookie } = await this.createSession(tenant.id, user.id, ['pwd'], origin);
+    const location = await this.issueCode(app, request, session);
+    await this.d.store.deleteAuthorizationRequest(request.id);
+    return { ok: true, location, cookie, session, user, tenant };
+  }
+
+  async createSession(tenantId: string, userId: string, amr: readonly string[], origin: Origin): Promise<{ session: Session; cookie: string }> {
+    const now = this.d.now();
+    const secret = randomSecret();
+    const session: Session = {
+      id: randomUUID(),
+      tenantId,
+      userId,
+      status: 'Active',
+      secretHash: sha256(secret),
+      authTime: now.toISOString(),
+      amr: [...amr],
+      createdAt: now.toISOString(),
+      lastSeenAt: now.toISOString(),
+      idleExpiresAt: new Date(now.getTime() + this.d.lifetimes.sessionIdleSeconds * 1000).toISOString(),
+      absoluteExpiresAt: new Date(now.getTime() + this.d.lifetimes.sessionAbsoluteSeconds * 1000).toISOString(),
+      ip: origin.ip,
+      userAgent: origin.userAgent ?? null,
+      revokedReason: null,
+    };
+    await this.d.store.createSession(session);
+    return { session, cookie: formatOpaque(SESSION_PREFIX, [tenantId, userId, session.id], secret) };
+  }
+
+  /** The session a cookie names, if its secret matches and it is still live (idle and absolute timeouts). */
+  async currentSession(cookie: string): Promise<{ session: Session; tenant: Tenant; user: LoginUser } | null> {
+    const parsed = parseOpaque(SESSION_PREFIX, cookie, 3);
+    const [tenantId, userId, sessionId] = parsed?.parts ?? [];
+    if (!parsed || !tenantId || !userId || !sessionId) return null;
+    const session = await this.d.store.getSession(tenantId, userId, sessionId);
+    if (!session || session.secretHash !== sha256(parsed.secret)) return null;
+    const now = this.d.now();
+    if (sessionLive(session, now)) return null;
+    const [tenant, user] = await Promise.all([this.d.store.getTenant(tenantId), this.d.store.getUser(tenantId, userId)]);
+    if (!tenant || tenant.status !== 'Active' || !user || user.status !== 'Active') return null;
+    // Sliding idle timeout, written at most once a minute so navigation does not cost a write per page.
+    if (now.getTime() - Date.parse(session.lastSeenAt) > 60_000) {
+      await this.d.store.touchSession(session, now.toISOString(), new Date(now.getTime() + this.d.lifetimes.sessionIdleSeconds * 1000).toISOString());
+    }
+    return { session, tenant, user };
+  }
+
+  async issueCode(app: ManagedApp, r: Pick<AuthorizationRequest, 'redirectUri' | 'scope' | 'state' | 'nonce' | 'codeChallenge'>, session: Session): Promise<string> {
+    const now = this.d.now();
+    const secret = randomSecret();
+    const code = formatCode(session.tenantId, secret);
+    await this.d.store.putCode({
+      hash: sha256(code),
+      tenantId: session.tenantId,
+      clientId: app.id,
+      redirectUri: r.redirectUri,
+      codeChallenge: r.codeChallenge,
+      userId: session.userId,
+      sessionId: session.id,
+      scope: r.scope,
+      nonce: r.nonce,
+      authTime: session.authTime,
+      amr: session.amr,
+      expiresAt: new Date(now.getTime() + this.d.lifetimes.authorizationCodeSeconds * 1000).toISOString(),
+      status: 'Unused',
+      issuedFamilyId: null,
+      issuedAccessTokenJti: null,
+      issuedAccessTokenExp: null,
+    });
+    return redirectWith(r.redirectUri, { code, state: r.state, iss: this.d.issuer });
+  }
+
+  /** Logout (UC-LOGOUT) ends the session and every refresh token bound to it. */
+  async logout(cookie: string | undefined): Promise<Session | null> {
+    if (!cookie) return null;
+    const current = await this.currentSession(cookie);
+    if (!current) return null;
+    await this.d.store.revokeSession(current.session.tenantId, current.session.userId, current.session.id, 'logout', this.d.now().toISOString());
+    return current.session;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Ports of the identity context (issue #3). Adapters: shared/adapters/{local,aws,crypto,dynamo}/.
+ */
+import type { JWK } from 'jose';
+
+/** A signing key as the token service uses it: ES256, identified by `kid`. */
+export interface ActiveSigningKey {
+  readonly kid: string;
+  readonly alg: 'ES256';
+  /** A key usable with jose's SignJWT (node KeyObject / CryptoKey). */
+  readonly privateKey: import('node:crypto').webcrypto.CryptoKey | import('node:crypto').KeyObject;
+}
+
+/**
+ * Token-signing keys (ADR-0005). The local adapter keeps them in a file under .data/; the AWS adapter
+ * keeps KMS-wrapped private keys in the table and decrypts them once per execution environment.
+ */
+export interface SigningKeyStore {
+  /**
+   * The key new tokens are signed with. Cached in memory after the first call. Creates the first key when
+   * none exists yet (concurrent first calls, in any number of processes, agree on one key).
+   */
+  current(): Promise<ActiveSigningKey>;
+  /**
+   * Public keys to publish at the JWKS endpoint: the current key and the previous ones whose retireAfter
+   * is still in the future, each with `kid`, `use: 'sig'`, `alg: 'ES256'`. Read-only: never creates a
+   * key and never touches private key material, so the JWKS route needs no key permissions. Returns no
+   * keys before the first `current()`/`rotate()`.
+   */
+  publicJwks(): Promise<{ keys: JWK[] }>;
+  /**
+   * Rotation without downtime: a new key is created and published; it becomes current for signing, the
+   * old one stays published until `retainPreviousSeconds` have passed (≥ the longest token lifetime).
+   * Previous keys already past their retireAfter are destroyed. With no key yet, creates the first one
+   * (`previousKid: null`).
+   *
+   * Compare-and-swap on the key that was current when the call began: if another rotation (this or any
+   * other process) replaced it in the meantime, nothing is written and this throws `ConflictError`
+   * (ERR-VAL-409). Two concurrent rotations therefore never both win; the loser's caller re-reads and
+   * decides whether another rotation is still wanted.
+   */
+  rotate(now: Date): Promise<{ kid: string; previousKid: string | null }>;
+}
+
+export interface PasswordHasher {
+  /** argon2id, OWASP parameters or stronger; returns a PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash). */
+  hash(password: string): Promise<string>;
+  /** Constant-time verification. False for any malformed hash. */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when the stored hash uses weaker parameters than the current ones (rehash on next login). */
+  needsRehash(hash: string): boolean;
+  /** Spend the same time as a real verify, for unknown accounts (no user enumeration by timing). */
+  burn(password: string): Promise<void>;
+}
+
+export interface MailMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  /** For the audit trail and the local outbox page; never contains the secret link. */
+  readonly kind: 'invitation' | 'password-reset' | 'password-changed';
+  readonly tenantId: string | null;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<{ messageId: string }>;
+}
+
+import type { ManagedApp } from './apps';
+import type { AuthorizationCode, AuthorizationRequest, LoginUser, RefreshFamily, Session } from './model';
+import type { Tenant } from '../tenant';
+import type { Invitation } from '../model';
+import type { Page } from '../ports';
+
+/** Persistence of the identity context. One DynamoDB adapter; every tenant-owned item keyed by tenant. */
+export interface IdentityStore {
+  createApp(app: ManagedApp): Promise<void>;
+  getApp(appId: string): Promise<ManagedApp | undefined>;
+  listApps(options: { limit: number; cursor?: string | undefined }): Promise<Page<ManagedApp>>;
+  /** Optimistic concurrency: fails with ConflictError when the app changed since `expectedUpdatedAt`. */
+  saveApp(app: ManagedApp, expectedUpdatedAt: string): Promise<void>;
+
+  setAppEnabledForTenant(tenantId: string, appId: string, enabled: boolean, at: string): Promise<void>;
+  isAppEnabledForTenant(tenantId: string, appId: string): Promise<boolean>;
+  listTenantApps(tenantId: string): Promise<string[]>;
+
+  findTenantByDomain(domain: string): Promise<Tenant | undefined>;
+  getTenant(tenantId: string): Promise<Tenant | undefined>;
+  findUserByEmail(tenantId: string, email: string): Promise<LoginUser | undefined>;
+  getUser(tenantId: string, userId: string): Promise<LoginUser | undefined>;
+  /** Sets the password hash; with `activate`, an Invited user becomes Active. */
+  setPassword(tenantId: string, userId: string, passwordHash: string, at: string, activate: boolean): Promise<void>;
+
+  getInvitation(tenantId: string, invitationId: string): Promise<Invitation | undefined>;
+  /** Atomically: the invitation Pending → Accepted, the user Invited → Active with a password. */
+  acceptInvitation(invitation: Invitation, passwordHash: string, at: string): Promise<void>;
+
+  putAuthorizationRequest(request: AuthorizationRequest): Promise<void>;
+  getAuthorizationRequest(id: string): Promise<AuthorizationRequest | undefined>;
+  updateAuthorizationRequestTenant(id: string, tenantDomain: string): Promise<void>;
+  deleteAuthorizationRequest(id: string): Promise<void>;
+
+  createSession(session: Session): Promise<void>;
+  getSession(tenantId: string, userId: string, sessionId: string): Promise<Session | undefined>;
+  touchSession(session: Session, lastSeenAt: string, idleExpiresAt: string): Promise<void>;
+  listUserSessions(tenantId: string, userId: string): Promise<Session[]>;
+  revokeSession(tenantId: string, userId: string, sessionId: string, reason: string, at: string): Promise<boolean>;
+
+  putCode(code: AuthorizationCode): Promise<void>;
+  /** Marks the code used if it is unused and unexpired; otherwise returns what it found. */
+  redeemCode(tenantId: string, codeHash: string, now: string): Promise<{ outcome: 'redeemed' | 'reused' | 'invalid'; code: AuthorizationCode | undefined }>;
+  recordCodeIssue(tenantId: string, codeHash: string, issued: { familyId: string | null; jti: string; exp: string }): Promise<void>;
+
+  createRefreshFamily(family: RefreshFamily): Promise<void>;
+  getRefreshFamily(tenantId: string, userId: string, familyId: string): Promise<RefreshFamily | undefined>;
+  /** Rotation: succeeds only if `expectedHash` is still current (two concurrent refreshes: one wins). */
+  rotateRefreshFamily(family: RefreshFamily, expectedHash: string, newHash: string): Promise<boolean>;
+  revokeRefreshFamily(tenantId: string, userId: string, familyId: string, reason: string, at: string): Promise<void>;
+  revokeFamiliesOfSession(tenantId: string, userId: string, sessionId: string, reason: string, at: string): Promise<void>;
+
+  revokeAccessToken(tenantId: string | null, jti: string, expiresAt: string): Promise<void>;
+  isAccessTokenRevoked(tenantId: string | null, jti: string): Promise<boolean>;
+}

@@ -1,0 +1,329 @@
+/**
+ * The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6; RFC 7009; RFC 7662; OIDC Core §3.1.3, §5.3).
+ * Pure domain: persistence and keys come in through ports.
+ */
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { clientSecretMatches, type ManagedApp } from './apps';
+import { checkLive, type AccessDenial } from './access';
+import { atHash, signJwt } from './jwt';
+import type { IdentityLifetimes, RefreshFamily } from './model';
+import { formatOpaque, OAuthError, parseOpaque, pkceMatches, randomSecret, sha256 } from './oauth';
+import type { IdentityStore, SigningKeyStore } from './ports';
+
+export interface TokenServiceDeps {
+  readonly store: IdentityStore;
+  readonly keys: SigningKeyStore;
+  readonly now: () => Date;
+  readonly issuer: string;
+  readonly lifetimes: IdentityLifetimes;
+}
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly scope: string;
+  readonly id_token?: string;
+  readonly refresh_token?: string;
+}
+
+export interface ClientCredentials {
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  /** How the client authenticated; several at once is an error (RFC 6749 §2.3). */
+  readonly methods: readonly ('client_secret_basic' | 'client_secret_post')[];
+}
+
+export interface AccessTokenClaims extends JWTPayload {
+  readonly client_id: string;
+  readonly scope: string;
+  readonly tenant_id?: string;
+  readonly role?: string;
+  readonly sid?: string;
+  readonly fid?: string;
+}
+
+const REFRESH_PREFIX = 'cprt';
+const CODE_PREFIX = 'cpac';
+
+export function formatCode(tenantId: string, secret: string): string {
+  return formatOpaque(CODE_PREFIX, [tenantId], secret);
+}
+
+function invalidGrant(reason: string): OAuthError {
+  return new OAuthError('invalid_grant', 'The grant is invalid, expired, or was issued to another client.', 400, reason);
+}
+
+export class TokenService {
+  constructor(private readonly d: TokenServiceDeps) {}
+
+  /** Authenticates the client at the token, revocation and introspection endpoints. */
+  async authenticateClient(c: ClientCredentials): Promise<ManagedApp> {
+    if (c.methods.length > 1) throw new OAuthError('invalid_request', 'Use exactly one client authentication method.');
+    if (!c.clientId) throw new OAuthError('invalid_client', 'Client authentication failed.', 401, 'no client_id');
+    const app = await this.d.store.getApp(c.clientId);
+    if (!app) throw new OAuthError('invalid_client', 'Client authentication failed.', 401, 'unknown client');
+    if (app.clientType === 'confidential') {
+      if (!c.clientSecret || !clientSecretMatches(app, c.clientSecret, this.d.now())) {
+        throw new OAuthError('invalid_client', 'Client authentication failed.', 401, 'bad client secret');
+      }
+    } else if (c.clientSecret) {
+      throw new OAuthError('invalid_client', 'Client authentication failed.', 401, 'public client sent a secret');
+    }
+    if (app.status !== 'Active') throw new OAuthError('unauthorized_client', 'The application is disabled.', 400, 'app disabled');
+    return app;
+  }
+
+  async exchangeCode(app: ManagedApp, p: { code?: string | undefined; redirectUri?: string | undefined; codeVerifier?: string | undefined }): Promise<TokenResponse> {
+    if (!app.grantTypes.includes('authorization_code')) throw new OAuthError('unauthorized_client', 'The client may not use this grant.');
+    if (!p.code || !p.redirectUri) throw new OAuthError('invalid_request', 'code and redirect_uri are required.');
+    if (!p.codeVerifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE).');
+    const parsed = parseOpaque(CODE_PREFIX, p.code, 1);
+    const tenantId = parsed?.parts[0];
+    if (!parsed || !tenantId) throw invalidGrant('malformed code');
+    const now = this.d.now();
+    const codeHash = sha256(p.code);
+    const { outcome, code } = await this.d.store.redeemCode(tenantId, codeHash, now.toISOString());
+    if (outcome === 'reused' && code) {
+      // RFC 6749 §4.1.2: a code used twice may be stolen; revoke what the first redemption issued.
+      await this.revokeIssuedFromCode(tenantId, code.userId, code.issuedFamilyId, code.issuedAccessTokenJti, code.issuedAccessTokenExp, now);
+      throw invalidGrant('code reuse');
+    }
+    if (outcome !== 'redeemed' || !code) throw invalidGrant(code ? 'expired code' : 'unknown code');
+    // Binding checks after marking it used: a failed attempt still burns the code (no retry with guesses).
+    if (code.clientId !== app.id) throw invalidGrant('code issued to another client');
+    if (code.redirectUri !== p.redirectUri) throw invalidGrant('redirect_uri mismatch');
+    if (!pkceMatches(p.codeVerifier, code.codeChallenge)) throw invalidGrant('PKCE verification failed');
+
+    const live = await checkLive(this.d.store, { tenantId, userId: code.userId, clientId: app.id, sessionId: code.sessionId }, now);
+    if (!live.ok) throw invalidGrant(live.denial);
+    const { user, tenant } = live.ctx;
+
+    let refreshToken: string | undefined;
+    let familyId: string | null = null;
+    if (app.grantTypes.includes('refresh_token') && code.scope.split(' ').includes('offline_access')) {
+      familyId = randomUUID();
+      const secret = randomSecret();
+      refreshToken = formatOpaque(REFRESH_PREFIX, [tenantId, user.id, familyId], secret);
+      const family: RefreshFamily = {
+        id: familyId,
+        tenantId,
+        clientId: app.id,
+        userId: user.id,
+        sessionId: code.sessionId,
+        scope: code.scope,
+        authTime: code.authTime,
+        amr: code.amr,
+        currentHash: sha256(secret),
+        previousHashes: [],
+        generation: 0,
+        status: 'Active',
+        createdAt: now.toISOString(),
+        absoluteExpiresAt: new Date(now.getTime() + this.d.lifetimes.refreshTokenAbsoluteSeconds * 1000).toISOString(),
+      };
+      await this.d.store.createRefreshFamily(family);
+    }
+    const access = await this.accessToken(app, { sub: user.id, scope: code.scope, tenant_id: tenantId, role: user.role, sid: code.sessionId, ...(familyId ? { fid: familyId } : {}), auth_time: epoch(code.authTime) }, now);
+    await this.d.store.recordCodeIssue(tenantId, codeHash, { familyId, jti: access.jti, exp: access.exp });
+    const idToken = await this.idToken(app, {
+      sub: user.id,
+      nonce: code.nonce,
+      authTime: code.authTime,
+      amr: code.amr,
+      sid: code.sessionId,
+      tenantId,
+      role: user.role,
+      email: user.email,
+      accessToken: access.token,
+      scope: code.scope,
+      tenantDomain: tenant.domain,
+    }, now);
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: this.d.lifetimes.accessTokenSeconds,
+      scope: code.scope,
+      id_token: idToken,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    };
+  }
+
+  async refresh(app: ManagedApp, p: { refreshToken?: string | undefined; scope?: string | undefined }): Promise<TokenResponse> {
+    if (!app.grantTypes.includes('refresh_token')) throw new OAuthError('unauthorized_client', 'The client may not use this grant.');
+    if (!p.refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required.');
+    const parsed = parseOpaque(REFRESH_PREFIX, p.refreshToken, 3);
+    const [tenantId, userId, familyId] = parsed?.parts ?? [];
+    if (!parsed || !tenantId || !userId || !familyId) throw invalidGrant('malformed refresh token');
+    const now = this.d.now();
+    const family = await this.d.store.getRefreshFamily(tenantId, userId, familyId);
+    if (!family) throw invalidGrant('unknown family');
+    if (family.clientId !== app.id) throw invalidGrant('refresh token of another client');
+    const presented = sha256(parsed.secret);
+    if (family.status !== 'Active') throw invalidGrant('family revoked');
+    if (presented !== family.currentHash) {
+      if (family.previousHashes.includes(presented)) {
+        // Replay of a rotated token: someone else holds a copy. Revoke the whole family (RFC 9700 §4.14.2).
+        await this.d.store.revokeRefreshFamily(tenantId, userId, familyId, 'refresh token reuse', now.toISOString());
+        throw invalidGrant('refresh token reuse: family revoked');
+      }
+      throw invalidGrant('unknown refresh token');
+    }
+    if (Date.parse(family.absoluteExpiresAt) <= now.getTime()) throw invalidGrant('refresh token expired (absolute lifetime)');
+    let scope = family.scope;
+    if (p.scope !== undefined) {
+      const requested = p.scope.split(' ').filter(Boolean);
+      const granted = family.scope.split(' ');
+      if (requested.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'The requested scope exceeds the original grant.');
+      scope = requested.join(' ');
+    }
+    const live = await checkLive(this.d.store, { tenantId, userId, clientId: app.id, sessionId: family.sessionId }, now);
+    if (!live.ok) throw invalidGrant(live.denial);
+    const secret = randomSecret();
+    // Two concurrent refreshes with one token: the conditional write lets exactly one rotate.
+    if (!(await this.d.store.rotateRefreshFamily(family, presented, sha256(secret)))) throw invalidGrant('concurrent refresh lost the race');
+    const { user, tenant } = live.ctx;
+    const access = await this.accessToken(app, { sub: userId, scope, tenant_id: tenantId, role: user.role, sid: family.sessionId, fid: familyId, auth_time: epoch(family.authTime) }, now);
+    const idToken = scope.split(' ').includes('openid')
+      ? await this.idToken(app, { sub: userId, nonce: null, authTime: family.authTime, amr: family.amr, sid: family.sessionId, tenantId, role: user.role, email: user.email, accessToken: access.token, scope, tenantDomain: tenant.domain }, now)
+      : undefined;
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: this.d.lifetimes.accessTokenSeconds,
+      scope,
+      refresh_token: formatOpaque(REFRESH_PREFIX, [tenantId, userId, familyId], secret),
+      ...(idToken ? { id_token: idToken } : {}),
+    };
+  }
+
+  async clientCredentials(app: ManagedApp, p: { scope?: string | undefined }): Promise<TokenResponse> {
+    if (app.clientType !== 'confidential' || !app.grantTypes.includes('client_credentials')) {
+      throw new OAuthError('unauthorized_client', 'The client may not use the client_credentials grant.');
+    }
+    const scope = (p.scope ?? '').split(' ').filter(Boolean);
+    // Machine tokens carry no user scopes; API scopes arrive with API keys (issue #5).
+    if (scope.length > 0) throw new OAuthError('invalid_scope', 'No scopes are defined for machine clients yet.');
+    const access = await this.accessToken(app, { sub: app.id, scope: '' }, this.d.now());
+    return { access_token: access.token, token_type: 'Bearer', expires_in: this.d.lifetimes.accessTokenSeconds, scope: '' };
+  }
+
+  /** RFC 7009: always 200 for unknown tokens; a client may only revoke its own tokens. */
+  async revoke(app: ManagedApp, token: string | undefined, hint: string | undefined): Promise<void> {
+    if (!token) throw new OAuthError('invalid_request', 'token is required.');
+    if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type', 'Unknown token_type_hint.');
+    const now = this.d.now();
+    const refresh = parseOpaque(REFRESH_PREFIX, token, 3);
+    if (refresh) {
+      const [tenantId, userId, familyId] = refresh.parts;
+      if (!tenantId || !userId || !familyId) return;
+      const family = await this.d.store.getRefreshFamily(tenantId, userId, familyId);
+      if (family && family.clientId === app.id) {
+        const h = sha256(refresh.secret);
+        if (h === family.currentHash || family.previousHashes.includes(h)) await this.d.store.revokeRefreshFamily(tenantId, userId, familyId, 'revoked by client', now.toISOString());
+      }
+      return;
+    }
+    const claims = await this.verifyAccessToken(token).catch(() => undefined);
+    if (claims && claims.client_id === app.id && typeof claims.jti === 'string' && typeof claims.exp === 'number') {
+      await this.d.store.revokeAccessToken(claims.tenant_id ?? null, claims.jti, new Date(claims.exp * 1000).toISOString());
+    }
+  }
+
+  /** RFC 7662. Inactive for anything revoked, expired, unknown, or belonging to a blocked principal. */
+  async introspect(app: ManagedApp, token: string | undefined): Promise<Record<string, unknown>> {
+    if (!token) throw new OAuthError('invalid_request', 'token is required.');
+    const now = this.d.now();
+    const refresh = parseOpaque(REFRESH_PREFIX, token, 3);
+    if (refresh) {
+      const [tenantId, userId, familyId] = refresh.parts;
+      if (!tenantId || !userId || !familyId) return { active: false };
+      const family = await this.d.store.getRefreshFamily(tenantId, userId, familyId);
+      if (!family || family.clientId !== app.id || family.status !== 'Active' || family.currentHash !== sha256(refresh.secret)) return { active: false };
+      if (Date.parse(family.absoluteExpiresAt) <= now.getTime()) return { active: false };
+      const live = await checkLive(this.d.store, { tenantId, userId, clientId: family.clientId, sessionId: family.sessionId }, now);
+      if (!live.ok) return { active: false };
+      return { active: true, token_type: 'refresh_token', client_id: family.clientId, sub: userId, scope: family.scope, tenant_id: tenantId, exp: epoch(family.absoluteExpiresAt), iss: this.d.issuer };
+    }
+    const state = await this.accessTokenState(token);
+    if (!state.active) return { active: false };
+    const c = state.claims;
+    return { active: true, token_type: 'access_token', client_id: c.client_id, sub: c.sub, scope: c.scope, exp: c.exp, iat: c.iat, iss: c.iss, aud: c.aud, jti: c.jti, ...(c.tenant_id ? { tenant_id: c.tenant_id, role: c.role } : {}) };
+  }
+
+  /** Verifies one of our access tokens and checks it is still usable; used by userinfo and introspection. */
+  async accessTokenState(token: string): Promise<{ active: true; claims: AccessTokenClaims } | { active: false; reason: string }> {
+    let claims: AccessTokenClaims;
+    try {
+      claims = await this.verifyAccessToken(token);
+    } catch {
+      return { active: false, reason: 'invalid token' };
+    }
+    const now = this.d.now();
+    if (typeof claims.jti === 'string' && (await this.d.store.isAccessTokenRevoked(claims.tenant_id ?? null, claims.jti))) return { active: false, reason: 'token revoked' };
+    if (claims.tenant_id && claims.sub && claims.sid) {
+      const live = await checkLive(this.d.store, { tenantId: claims.tenant_id, userId: claims.sub, clientId: claims.client_id, sessionId: claims.sid }, now);
+      if (!live.ok) return { active: false, reason: live.denial };
+      if (claims.fid) {
+        const family = await this.d.store.getRefreshFamily(claims.tenant_id, claims.sub, claims.fid);
+        if (!family || family.status !== 'Active') return { active: false, reason: 'family revoked' };
+      }
+    } else {
+      const app = await this.d.store.getApp(claims.client_id);
+      if (!app || app.status !== 'Active') return { active: false, reason: 'app disabled' };
+    }
+    return { active: true, claims };
+  }
+
+  private async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    const jwks = createLocalJWKSet(await this.d.keys.publicJwks());
+    const { payload } = await jwtVerify(token, jwks, { issuer: this.d.issuer, typ: 'at+jwt', algorithms: ['ES256'], currentDate: this.d.now() });
+    if (typeof payload['client_id'] !== 'string' || typeof payload['scope'] !== 'string') throw new Error('not an access token');
+    return payload as AccessTokenClaims;
+  }
+
+  private async accessToken(app: ManagedApp, claims: Record<string, unknown>, now: Date): Promise<{ token: string; jti: string; exp: string }> {
+    const jti = randomUUID();
+    const key = await this.d.keys.current();
+    const token = await signJwt(key, { iss: this.d.issuer, aud: this.d.issuer, client_id: app.id, jti, ...claims }, { typ: 'at+jwt', expiresInSeconds: this.d.lifetimes.accessTokenSeconds, now });
+    return { token, jti, exp: new Date(now.getTime() + this.d.lifetimes.accessTokenSeconds * 1000).toISOString() };
+  }
+
+  private async idToken(
+    app: ManagedApp,
+    c: { sub: string; nonce: string | null; authTime: string; amr: readonly string[]; sid: string; tenantId: string; role: string; email: string; accessToken: string; scope: string; tenantDomain: string },
+    now: Date,
+  ): Promise<string> {
+    const key = await this.d.keys.current();
+    const scopes = c.scope.split(' ');
+    return signJwt(
+      key,
+      {
+        iss: this.d.issuer,
+        sub: c.sub,
+        aud: app.id,
+        auth_time: epoch(c.authTime),
+        ...(c.nonce ? { nonce: c.nonce } : {}),
+        at_hash: atHash(c.accessToken),
+        sid: c.sid,
+        amr: c.amr,
+        tenant_id: c.tenantId,
+        tenant_domain: c.tenantDomain,
+        role: c.role,
+        ...(scopes.includes('email') ? { email: c.email, email_verified: true } : {}),
+      },
+      { typ: 'JWT', expiresInSeconds: this.d.lifetimes.idTokenSeconds, now },
+    );
+  }
+
+  private async revokeIssuedFromCode(tenantId: string, userId: string, familyId: string | null, jti: string | null, exp: string | null, now: Date): Promise<void> {
+    if (familyId) await this.d.store.revokeRefreshFamily(tenantId, userId, familyId, 'authorization code reuse', now.toISOString());
+    if (jti && exp) await this.d.store.revokeAccessToken(tenantId, jti, exp);
+  }
+}
+
+function epoch(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+export type { AccessDenial };

@@ -1,0 +1,155 @@
+/**
+ * Handlers for the OpenID provider's endpoints. Same middleware core as the JSON API (request id, logs,
+ * security headers), but forms instead of JSON bodies, cookies, redirects and HTML, and errors rendered
+ * the way OAuth clients and browsers expect: RFC 6749 §5.2 JSON, or an HTML error page.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { container as defaultContainer, type Container } from '../composition';
+import { ANONYMOUS, type RequestOrigin } from '../domain/audit';
+import { isAppError } from '../domain/errors';
+import { OAuthError } from '../domain/identity/oauth';
+import { writeAudit } from './audit';
+import type { Logger } from './logger';
+import { requestContext, type ErrorRenderer } from './middleware/request-context';
+import { getState, header } from './request';
+import { errorPage } from './ui/pages';
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+export interface WebRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** application/x-www-form-urlencoded body fields (POST); empty otherwise. */
+  readonly form: Readonly<Record<string, string>>;
+  readonly cookies: Readonly<Record<string, string>>;
+  readonly header: (name: string) => string | undefined;
+  readonly origin: RequestOrigin;
+  readonly deps: Container;
+  readonly log: Logger;
+}
+
+export interface WebResult {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly cookies?: readonly string[];
+  /** A string is sent as is (HTML); anything else as JSON. */
+  readonly body?: unknown;
+}
+
+export type WebKind = 'oauth' | 'html';
+
+/** Audit events a web handler wants written (logins, logouts, revocations, reuse detection). */
+export interface WebAudit {
+  readonly action: string;
+  readonly outcome: 'Success' | 'Failure';
+  readonly tenantId: string | null;
+  readonly resource: string;
+  readonly actor?: { id: string; type: 'User' | 'System' | 'Anonymous' };
+  readonly details?: Record<string, unknown>;
+}
+
+function parseParams(raw: string, where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    // RFC 6749 §3.1: request and response parameters MUST NOT be included more than once.
+    if (Object.hasOwn(out, k)) throw new OAuthError('invalid_request', `Parameter ${k} is repeated in the ${where}.`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function parseCookies(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (raw ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    const name = part.slice(0, i).trim();
+    if (!Object.hasOwn(out, name)) out[name] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+const oauthRenderer: ErrorRenderer = (err, requestId) => {
+  if (err instanceof OAuthError) {
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache' };
+    if (err.status === 401) headers['www-authenticate'] = err.error === 'invalid_token' ? `Bearer error="invalid_token"` : 'Basic realm="token"';
+    return { response: { statusCode: err.status, headers, body: JSON.stringify({ error: err.error, error_description: err.description }) }, status: err.status, code: err.error, reason: err.reason };
+  }
+  const status = isAppError(err) ? err.status : 500;
+  const error = status === 429 ? 'temporarily_unavailable' : status === 503 ? 'temporarily_unavailable' : status < 500 ? 'invalid_request' : 'server_error';
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(isAppError(err) ? err.headers : {}) };
+  const description = isAppError(err) && err.expose ? (err.detail ?? err.title) : 'The server could not complete the request.';
+  return { response: { statusCode: status, headers, body: JSON.stringify({ error, error_description: description, request_id: requestId }) }, status, code: error, reason: isAppError(err) ? err.reason : 'internal error' };
+};
+
+const htmlRenderer: ErrorRenderer = (err, requestId) => {
+  const status = err instanceof OAuthError ? (err.status === 401 ? 400 : err.status) : isAppError(err) ? err.status : 500;
+  const message = err instanceof OAuthError ? err.description : isAppError(err) && err.expose ? (err.detail ?? err.title) : 'Something went wrong on our side. Please try again.';
+  const page = errorPage({ title: status >= 500 ? 'Sign-in is unavailable' : 'We could not continue', message, requestId });
+  const headers: Record<string, string> = { ...page.headers, ...(isAppError(err) ? err.headers : {}) };
+  return { response: { statusCode: status, headers, body: page.body }, status, code: err instanceof OAuthError ? err.error : isAppError(err) ? err.code : 'ERR-SYS-500', reason: err instanceof OAuthError ? err.reason : isAppError(err) ? err.reason : 'internal error' };
+};
+
+export interface WebHandlerSpec {
+  readonly kind: WebKind;
+  readonly handle: (req: WebRequest, audit: (a: WebAudit) => Promise<void>) => Promise<WebResult>;
+  readonly container?: () => Container;
+}
+
+export function defineWebHandler(spec: WebHandlerSpec) {
+  const deps = spec.container ?? defaultContainer;
+  const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const s = getState(event);
+    const c = deps();
+    const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+    let form: Record<string, string> = {};
+    if (event.httpMethod === 'POST' && raw.length > 0) {
+      if (Buffer.byteLength(raw) > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.');
+      const type = header(event, 'content-type') ?? '';
+      if (!/^application\/x-www-form-urlencoded\b/i.test(type)) throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+      form = parseParams(raw, 'body');
+    }
+    const pairs = Object.entries(event.multiValueQueryStringParameters ?? {}).flatMap(([k, vs]) => (vs ?? []).map((v): [string, string] => [k, v]));
+    const query = parseParams(new URLSearchParams(pairs).toString(), 'query');
+    const req: WebRequest = {
+      method: event.httpMethod,
+      path: s.path,
+      query,
+      form,
+      cookies: parseCookies(header(event, 'cookie')),
+      header: (name) => header(event, name),
+      origin: s.origin,
+      deps: c,
+      log: s.log,
+    };
+    const audit = (a: WebAudit): Promise<void> =>
+      writeAudit(c, s.log, {
+        actor: a.actor ? { ...a.actor, tenantId: a.tenantId } : ANONYMOUS,
+        action: a.action,
+        resource: a.resource,
+        outcome: a.outcome,
+        tenantId: a.tenantId,
+        origin: s.origin,
+        ...(a.details ? { details: a.details } : {}),
+      });
+    const result = await spec.handle(req, audit);
+    const isText = typeof result.body === 'string';
+    const headers: Record<string, string> = {
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+      ...(result.body === undefined ? {} : { 'content-type': isText ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8' }),
+      ...result.headers,
+    };
+    return {
+      statusCode: result.status,
+      headers,
+      ...(result.cookies && result.cookies.length > 0 ? { multiValueHeaders: { 'set-cookie': [...result.cookies] } } : {}),
+      body: result.body === undefined ? '' : isText ? (result.body as string) : JSON.stringify(result.body),
+    };
+  };
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(requestContext(() => deps().log, spec.kind === 'oauth' ? oauthRenderer : htmlRenderer))
+    .handler(core);
+}
