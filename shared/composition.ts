@@ -25,6 +25,9 @@ import { LoginService } from './domain/identity/login-service';
 import { DEFAULT_LIFETIMES, type IdentityLifetimes } from './domain/identity/model';
 import type { IdentityStore, Mailer, PasswordHasher, SigningKeyStore } from './domain/identity/ports';
 import { TokenService } from './domain/identity/token-service';
+import { PasswordResetService } from './domain/identity/password-reset';
+import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter';
+import type { RateLimiter } from './domain/identity/ports';
 import { createLogger, parseLogLevel, type Logger } from './http/logger';
 
 export interface RuntimeConfig {
@@ -51,6 +54,8 @@ export interface Identity {
   readonly mailer: Mailer;
   readonly tokens: TokenService;
   readonly login: LoginService;
+  readonly resets: PasswordResetService;
+  readonly limiter: RateLimiter;
 }
 
 export interface Container {
@@ -125,6 +130,10 @@ function buildIdentity(env: NodeJS.ProcessEnv, config: RuntimeConfig, db: Return
       login ??= new LoginService({ ...deps, hasher: this.hasher });
       return login;
     },
+    get resets(): PasswordResetService {
+      return new PasswordResetService({ store, hasher: this.hasher, mailer, now, issuer: config.issuer });
+    },
+    limiter: new DynamoRateLimiter(db, config.tableName),
   };
 }
 

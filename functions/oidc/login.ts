@@ -1,4 +1,7 @@
+import { isAppError } from '../../shared/domain/errors';
+import { RATE_LIMITS } from '../../shared/domain/identity/password-reset';
 import { csrfToken, csrfValid, isSecureIssuer, sessionCookie } from '../../shared/http/cookies';
+import { throttle } from '../../shared/http/throttle';
 import { errorPage, loginPage } from '../../shared/http/ui/pages';
 import { defineWebHandler, type WebResult } from '../../shared/http/web';
 
@@ -31,6 +34,18 @@ export const handler = defineWebHandler({
     }
     const tenantDomain = (request.tenantDomain ?? form['tenant'] ?? '').trim().toLowerCase();
     const email = (form['email'] ?? '').trim();
+    // Counted before any lookup, for accounts that exist and accounts that do not alike.
+    try {
+      await throttle(deps.identity.limiter, new Date(), [
+        { bucket: 'login-ip', subject: origin.ip, ...RATE_LIMITS.loginPerIp },
+        { bucket: 'login-account', subject: `${tenantDomain}|${email.toLowerCase()}`, ...RATE_LIMITS.loginPerAccount },
+      ]);
+    } catch (err) {
+      if (!isAppError(err) || err.code !== 'ERR-RATE-429') throw err;
+      await audit({ action: 'user.login', outcome: 'Failure', tenantId: null, resource: `client:${app.id}`, details: { code: 'ERR-RATE-429', tenantDomain: tenantDomain.slice(0, 63) } });
+      const page = render(429, 'Too many sign-in attempts. Wait a few minutes and try again.', request.tenantDomain, email || null);
+      return { ...page, headers: { ...page.headers, ...err.headers } };
+    }
     const result = await login.password(request, app, { tenantDomain, email, password: form['password'] ?? '' }, origin);
     if (!result.ok) {
       await audit({

@@ -80,6 +80,10 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'OidcLogout', method: 'GET', path: '/logout', entry: 'functions/oidc/logout.ts', table: 'readwrite', description: 'RP-initiated logout' },
   { id: 'InvitationPage', method: 'GET', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'read', description: 'Accept an invitation: choose a password' },
   { id: 'InvitationAccept', method: 'POST', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation', passwordHashing: true },
+  { id: 'PasswordForgotPage', method: 'GET', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'read', description: 'Forgot password form' },
+  { id: 'PasswordForgotSubmit', method: 'POST', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'readwrite', description: 'Request a password reset mail' },
+  { id: 'PasswordResetPage', method: 'GET', path: '/password/reset', entry: 'functions/oidc/reset-password.ts', table: 'read', description: 'Choose a new password' },
+  { id: 'PasswordResetSubmit', method: 'POST', path: '/password/reset', entry: 'functions/oidc/reset-password.ts', table: 'readwrite', description: 'Set a new password', passwordHashing: true },
   // --- Applications (FR-SYS-001/003) and their enablement per tenant (UC-PROV-001 step 3)
   { id: 'AppsRegister', method: 'POST', path: '/v1/apps', entry: 'functions/apps/register.ts', table: 'readwrite', description: 'Register a managed application' },
   { id: 'AppsList', method: 'GET', path: '/v1/apps', entry: 'functions/apps/list.ts', table: 'read', description: 'List applications' },

@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteComma
 import { z } from 'zod';
 import { InternalError, ValidationError } from '../../domain/errors';
 import { APP_ENVIRONMENTS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
-import type { AuthorizationCode, AuthorizationRequest, LoginUser, RefreshFamily, Session } from '../../domain/identity/model';
+import type { AuthorizationCode, AuthorizationRequest, LoginUser, PasswordReset, RefreshFamily, Session } from '../../domain/identity/model';
 import type { IdentityStore } from '../../domain/identity/ports';
 import { TENANT_ROLES, type Invitation } from '../../domain/model';
 import type { Page } from '../../domain/ports';
@@ -108,6 +108,16 @@ const familyItem = z.object({
   status: z.enum(['Active', 'Revoked']),
   createdAt: z.string(),
   absoluteExpiresAt: z.string(),
+});
+
+const resetItem = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  userId: z.string(),
+  tokenHash: z.string(),
+  status: z.enum(['Pending', 'Used']),
+  createdAt: z.string(),
+  expiresAt: z.string(),
 });
 
 function decode<T>(schema: z.ZodType<T>, item: unknown, what: string): T {
@@ -304,6 +314,63 @@ export class DynamoIdentityStore implements IdentityStore {
         { name: 'UserNotInvited', detail: 'The user is no longer waiting for an invitation.' },
       ]);
     }
+  }
+
+  // --- password reset (FR-AUTH-004) --------------------------------------------------------------
+  async createPasswordReset(r: PasswordReset): Promise<void> {
+    await this.put({ ...keys.passwordReset(r.tenantId, r.id), entity: 'PasswordReset', ...r, ttl: ttlAfter(r.expiresAt) }, 'attribute_not_exists(PK)', 'Reset id collision.');
+  }
+
+  async getPasswordReset(tenantId: string, resetId: string): Promise<PasswordReset | undefined> {
+    const item = await this.get(keys.passwordReset(tenantId, resetId));
+    return item ? decode(resetItem, item, 'password reset') : undefined;
+  }
+
+  async completePasswordReset(r: PasswordReset, passwordHash: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.passwordReset(r.tenantId, r.id),
+                UpdateExpression: 'SET #s = :used, usedAt = :t',
+                ConditionExpression: '#s = :pending',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':used': 'Used', ':pending': 'Pending', ':t': at },
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.user(r.tenantId, r.userId),
+                UpdateExpression: 'SET passwordHash = :h, passwordChangedAt = :t',
+                ConditionExpression: '#s = :active',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':h': passwordHash, ':t': at, ':active': 'Active' },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err, [
+        { name: 'ResetUsed', detail: 'The reset link was already used.' },
+        { name: 'UserNotActive', detail: 'The account is not active.' },
+      ]);
+    }
+  }
+
+  async revokeAllUserSessions(tenantId: string, userId: string, reason: string, at: string): Promise<number> {
+    let n = 0;
+    for (const s of await this.listUserSessions(tenantId, userId)) {
+      if (s.status === 'Active' && (await this.revokeSession(tenantId, userId, s.id, reason, at))) n++;
+    }
+    // Families whose session was already gone are closed too: nothing bound to the user survives.
+    const families = (await this.queryPrefix(tenantId, keys.userFamiliesPrefix(userId))).map((i) => decode(familyItem, i, 'refresh family'));
+    for (const f of families) if (f.status === 'Active') await this.revokeRefreshFamily(tenantId, userId, f.id, reason, at);
+    return n;
   }
 
   // --- authorization requests ---------------------------------------------------------------------

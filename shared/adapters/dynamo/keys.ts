@@ -61,5 +61,9 @@ export const keys = {
   /** ADR-0005: which kid signs; rotation swaps it with a condition on the expected kid. */
   signingKeyPointer: (): ItemKey => ({ PK: SIGNING_KEY_PARTITION, SK: 'CURRENT' }),
   signingKeyPartition: SIGNING_KEY_PARTITION,
+  /** FR-AUTH-004: password reset tokens, single use, found by id from the token. */
+  passwordReset: (tenantId: string, resetId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `RESET#${resetId}` }),
+  /** Fixed-window counters for ERR-RATE-429; the key is a hash, never an email or IP in clear. */
+  rateWindow: (bucket: string, subjectHash: string, window: number): ItemKey => ({ PK: `RATE#${bucket}#${subjectHash}`, SK: `W#${window}` }),
   health: (): ItemKey => ({ PK: 'PLATFORM#HEALTH', SK: 'HEALTH' }),
 } as const;

@@ -106,3 +106,13 @@ export interface LoginUser {
   readonly passwordHash: string | null;
   readonly passwordChangedAt: string | null;
 }
+
+export interface PasswordReset {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly tokenHash: string;
+  readonly status: 'Pending' | 'Used';
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}

@@ -68,7 +68,7 @@ export interface Mailer {
 }
 
 import type { ManagedApp } from './apps';
-import type { AuthorizationCode, AuthorizationRequest, LoginUser, RefreshFamily, Session } from './model';
+import type { AuthorizationCode, AuthorizationRequest, LoginUser, PasswordReset, RefreshFamily, Session } from './model';
 import type { Tenant } from '../tenant';
 import type { Invitation } from '../model';
 import type { Page } from '../ports';
@@ -96,6 +96,13 @@ export interface IdentityStore {
   /** Atomically: the invitation Pending → Accepted, the user Invited → Active with a password. */
   acceptInvitation(invitation: Invitation, passwordHash: string, at: string): Promise<void>;
 
+  createPasswordReset(reset: PasswordReset): Promise<void>;
+  getPasswordReset(tenantId: string, resetId: string): Promise<PasswordReset | undefined>;
+  /** Atomically: the reset Pending → Used and the user's password replaced. */
+  completePasswordReset(reset: PasswordReset, passwordHash: string, at: string): Promise<void>;
+  /** Every session of the user, and every refresh token bound to them (FR-AUTH-004/005). */
+  revokeAllUserSessions(tenantId: string, userId: string, reason: string, at: string): Promise<number>;
+
   putAuthorizationRequest(request: AuthorizationRequest): Promise<void>;
   getAuthorizationRequest(id: string): Promise<AuthorizationRequest | undefined>;
   updateAuthorizationRequestTenant(id: string, tenantDomain: string): Promise<void>;
@@ -121,4 +128,9 @@ export interface IdentityStore {
 
   revokeAccessToken(tenantId: string | null, jti: string, expiresAt: string): Promise<void>;
   isAccessTokenRevoked(tenantId: string | null, jti: string): Promise<boolean>;
+}
+
+/** Fixed-window rate limiting (ERR-RATE-429). Returns seconds to wait, or 0 when the call is allowed. */
+export interface RateLimiter {
+  hit(bucket: string, subject: string, limit: number, windowSeconds: number, now: Date): Promise<number>;
 }
