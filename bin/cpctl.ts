@@ -176,6 +176,154 @@ tenants
     print(t, () => Object.entries(t).map(([k, v]) => `${k.padEnd(11)} ${String(v)}`).join('\n'));
   });
 
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface AppOut {
+  id: string;
+  name: string;
+  clientType: string;
+  status: string;
+  environment: string;
+  grantTypes: string[];
+  redirectUris: string[];
+  clientSecret?: string;
+}
+
+function appLines(a: AppOut): string {
+  const lines = [`client_id   ${a.id}`, `name        ${a.name}`, `type        ${a.clientType} (${a.grantTypes.join(', ')})`, `status      ${a.status}`, `redirects   ${a.redirectUris.join(' ') || '-'}`];
+  if (a.clientSecret) lines.push(`secret      ${a.clientSecret}`, '', 'The client secret is shown only now: store it in your secret manager.');
+  return lines.join('\n');
+}
+
+const apps = program.command('apps').description('Register and manage applications (OAuth clients) — developers and operators');
+
+apps
+  .command('register')
+  .description('Register a managed application (FR-SYS-001); prints the client secret once')
+  .requiredOption('--name <name>', 'display name')
+  .addOption(new Option('--client-type <type>', 'confidential (has a secret) or public (SPA, native)').choices(['confidential', 'public']).makeOptionMandatory())
+  .option('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
+  .option('--post-logout-redirect-uri <uri>', 'post-logout redirect URI (repeatable)', collect, [])
+  .option('--grant-type <grant>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect, [])
+  .addOption(new Option('--environment <env>', 'deployment environment').choices(['development', 'staging', 'production']).default('production'))
+  .action(async (o: { name: string; clientType: string; redirectUri: string[]; postLogoutRedirectUri: string[]; grantType: string[]; environment: string }) => {
+    const client = await authedClient();
+    const out = await client.request<AppOut>('POST', '/v1/apps', {
+      name: o.name,
+      clientType: o.clientType,
+      environment: o.environment,
+      redirectUris: o.redirectUri,
+      postLogoutRedirectUris: o.postLogoutRedirectUri,
+      ...(o.grantType.length > 0 ? { grantTypes: o.grantType } : {}),
+    });
+    print(out, () => appLines(out));
+  });
+
+apps
+  .command('list')
+  .description('List applications')
+  .action(async () => {
+    const client = await authedClient();
+    const page = await client.request<{ items: AppOut[]; nextCursor: string | null }>('GET', '/v1/apps?limit=100');
+    print(page, () => page.items.map((a) => `${a.id}  ${a.status.padEnd(8)}  ${a.clientType.padEnd(12)}  ${a.name}`).join('\n') || '(no applications)');
+  });
+
+apps
+  .command('get <id>')
+  .description('Show one application')
+  .action(async (id: string) => {
+    const client = await authedClient();
+    const a = await client.request<AppOut>('GET', `/v1/apps/${encodeURIComponent(id)}`);
+    print(a, () => appLines(a));
+  });
+
+apps
+  .command('update <id>')
+  .description('Change name or redirect URIs (FR-SYS-003)')
+  .option('--name <name>', 'display name')
+  .option('--redirect-uri <uri>', 'replace the redirect URIs (repeatable)', collect)
+  .option('--post-logout-redirect-uri <uri>', 'replace the post-logout redirect URIs (repeatable)', collect)
+  .action(async (id: string, o: { name?: string; redirectUri?: string[]; postLogoutRedirectUri?: string[] }) => {
+    const client = await authedClient();
+    const a = await client.request<AppOut>('PATCH', `/v1/apps/${encodeURIComponent(id)}`, {
+      ...(o.name ? { name: o.name } : {}),
+      ...(o.redirectUri ? { redirectUris: o.redirectUri } : {}),
+      ...(o.postLogoutRedirectUri ? { postLogoutRedirectUris: o.postLogoutRedirectUri } : {}),
+    });
+    print(a, () => appLines(a));
+  });
+
+for (const [name, status, what] of [
+  ['disable', 'Disabled', 'Disable an application: token issuance and refresh stop at once (FR-SYS-003)'],
+  ['enable', 'Active', 'Re-enable an application'],
+] as const) {
+  apps
+    .command(`${name} <id>`)
+    .description(what)
+    .action(async (id: string) => {
+      const client = await authedClient();
+      const a = await client.request<AppOut>('PATCH', `/v1/apps/${encodeURIComponent(id)}`, { status });
+      print(a, () => `${a.name} (${a.id}) is now ${a.status}`);
+    });
+}
+
+apps
+  .command('rotate-secret <id>')
+  .description('Issue a new client secret; the previous one stays valid for the grace period (7 days)')
+  .action(async (id: string) => {
+    const client = await authedClient();
+    const a = await client.request<AppOut>('POST', `/v1/apps/${encodeURIComponent(id)}/secret`);
+    print(a, () => appLines(a));
+  });
+
+for (const [name, method, what] of [
+  ['enable-app', 'PUT', 'Let the users of a tenant sign in to an application (UC-PROV-001 step 3)'],
+  ['disable-app', 'DELETE', 'Stop the users of a tenant from obtaining tokens for an application'],
+] as const) {
+  tenants
+    .command(`${name} <tenantId> <appId>`)
+    .description(what)
+    .action(async (tenantId: string, appId: string) => {
+      const client = await authedClient();
+      const r = await client.request<{ enabled: boolean }>(method, `/v1/tenants/${encodeURIComponent(tenantId)}/apps/${encodeURIComponent(appId)}`);
+      print(r, () => `application ${appId} ${r.enabled ? 'enabled' : 'disabled'} for tenant ${tenantId}`);
+    });
+}
+
+const sessions = program.command('sessions').description("Inspect and revoke users' sessions (FR-AUTH-005)");
+
+sessions
+  .command('list <tenantId> <userId>')
+  .description("List a user's sessions")
+  .action(async (tenantId: string, userId: string) => {
+    const client = await authedClient();
+    const r = await client.request<{ items: { id: string; status: string; createdAt: string; lastSeenAt: string; ip: string }[] }>('GET', `/v1/tenants/${encodeURIComponent(tenantId)}/users/${encodeURIComponent(userId)}/sessions`);
+    print(r, () => r.items.map((x) => `${x.id}  ${x.status.padEnd(7)}  since ${x.createdAt}  last ${x.lastSeenAt}  ${x.ip}`).join('\n') || '(no sessions)');
+  });
+
+sessions
+  .command('revoke <tenantId> <userId> [sessionId]')
+  .description('End one session, or all of the user\'s sessions when no session id is given')
+  .action(async (tenantId: string, userId: string, sessionId?: string) => {
+    const client = await authedClient();
+    const base = `/v1/tenants/${encodeURIComponent(tenantId)}/users/${encodeURIComponent(userId)}/sessions`;
+    const r = await client.request<{ revoked: number }>('DELETE', sessionId ? `${base}/${encodeURIComponent(sessionId)}` : base);
+    print(r, () => `${r.revoked} session(s) ended`);
+  });
+
+const signingKeys = program.command('keys').description('Token signing keys (ADR-0005)');
+
+signingKeys
+  .command('rotate')
+  .description('Create a new signing key; the previous one stays published until tokens signed with it expire')
+  .action(async () => {
+    const client = await authedClient();
+    const r = await client.request<{ kid: string; previousKid: string | null }>('POST', '/v1/keys/rotate');
+    print(r, () => `signing with ${r.kid}${r.previousKid ? ` (previous ${r.previousKid} still published)` : ''}`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

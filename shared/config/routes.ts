@@ -92,5 +92,8 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'AppsRotateSecret', method: 'POST', path: '/v1/apps/{id}/secret', entry: 'functions/apps/rotate-secret.ts', table: 'readwrite', description: 'Rotate a client secret' },
   { id: 'TenantsEnableApp', method: 'PUT', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/enable-app.ts', table: 'readwrite', description: 'Enable an application for a tenant' },
   { id: 'TenantsDisableApp', method: 'DELETE', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/disable-app.ts', table: 'readwrite', description: 'Disable an application for a tenant' },
+  { id: 'SessionsList', method: 'GET', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/list.ts', table: 'read', description: "List a user's sessions" },
+  { id: 'SessionsRevokeAll', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/revoke-all.ts', table: 'readwrite', description: "Revoke all of a user's sessions" },
+  { id: 'SessionsRevoke', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions/{sessionId}', entry: 'functions/sessions/revoke.ts', table: 'readwrite', description: 'Revoke one session' },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];

@@ -1,0 +1,16 @@
+import { userSessionsParams } from '../../shared/api/sessions';
+import { NotFoundError } from '../../shared/domain/errors';
+import { defineHandler } from '../../shared/http/handler';
+
+/** DELETE /v1/tenants/{id}/users/{userId}/sessions (UC-TENANT-SESSION-REVOKE): every session and refresh token. */
+export const handler = defineHandler({
+  auth: 'operator',
+  params: userSessionsParams,
+  auditAction: 'session.revoke_all',
+  handle: async ({ params, deps }) => {
+    const store = deps.identity.store;
+    if (!(await store.getUser(params.id, params.userId))) throw new NotFoundError('No such user in this tenant.');
+    const revoked = await store.revokeAllUserSessions(params.id, params.userId, 'revoked by operator', deps.clock.now().toISOString());
+    return { status: 200, body: { revoked }, audit: { resource: `user:${params.userId}`, tenantId: params.id, details: { sessionsEnded: revoked } } };
+  },
+});

@@ -1,0 +1,103 @@
+/**
+ * cpctl for the identity features, as operators and developers use it: apps, tenant enablement,
+ * sessions, key rotation. The CLI runs as a real child process against the in-process local server.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness';
+import { Browser } from '../support/browser';
+import { OWNER_PASSWORD, signIn, tenantWithOwner, type TenantWithOwner } from '../support/identity';
+import { ROOT } from '../support/paths';
+import { s256 } from '../../shared/domain/identity/oauth';
+
+const run = promisify(execFile);
+const cliDir = mkdtempSync(join(tmpdir(), 'cpctl-id-'));
+let h: Harness;
+let tenant: TenantWithOwner;
+
+async function cpctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ['bin/cpctl.js', ...args], { cwd: ROOT, env: { ...process.env, CPCTL_CONFIG_DIR: cliDir }, timeout: 60_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  tenant = await tenantWithOwner(h, 'cli-acme', h.dataDir);
+  const login = await cpctl('login', '--dev', '--api', h.cp.apiUrl, '--issuer', h.cp.issuer, '--json');
+  if (login.code !== 0) throw new Error(login.stderr);
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('cpctl: applications, sessions and keys', () => {
+  let clientId: string;
+
+  it('FR-SYS-001: cpctl apps register prints the client secret once; apps get never shows it again', async () => {
+    const r = await cpctl('--json', 'apps', 'register', '--name', 'CLI App', '--client-type', 'confidential', '--redirect-uri', 'https://cli.example.com/cb');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { id: string; clientSecret: string };
+    expect(out.clientSecret).toMatch(/^cps_/);
+    clientId = out.id;
+    const got = await cpctl('--json', 'apps', 'get', clientId);
+    expect(got.stdout).not.toContain('cps_');
+    const human = await cpctl('apps', 'rotate-secret', clientId);
+    expect(human.stdout).toMatch(/secret\s+cps_/);
+    expect(human.stdout).toContain('shown only now');
+  });
+
+  it('UC-PROV-001: cpctl tenants enable-app lets the tenant sign in; cpctl apps disable stops it (FR-SYS-003)', async () => {
+    expect((await cpctl('tenants', 'enable-app', tenant.tenantId, clientId)).code).toBe(0);
+    const url = new URL(h.url('/authorize'));
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: 'https://cli.example.com/cb', scope: 'openid', code_challenge: s256('x'.repeat(43)), code_challenge_method: 'S256', tenant: tenant.domain })) url.searchParams.set(k, v);
+    const browser = new Browser();
+    expect((await signIn(browser, url.href, { email: tenant.ownerEmail, password: OWNER_PASSWORD })).callback).toContain('code=');
+
+    const list = await cpctl('--json', 'sessions', 'list', tenant.tenantId, tenant.ownerId);
+    const sessions = (JSON.parse(list.stdout) as { items: { id: string; status: string }[] }).items;
+    expect(sessions.filter((s) => s.status === 'Active').length).toBeGreaterThanOrEqual(1);
+    expect(list.stdout).not.toContain('secretHash');
+
+    const revoked = await cpctl('sessions', 'revoke', tenant.tenantId, tenant.ownerId);
+    expect(revoked.stdout).toMatch(/[1-9]\d* session\(s\) ended/);
+    const after = JSON.parse((await cpctl('--json', 'sessions', 'list', tenant.tenantId, tenant.ownerId)).stdout) as { items: { status: string }[] };
+    expect(after.items.every((s) => s.status === 'Revoked')).toBe(true);
+    // The revoked session no longer signs in silently.
+    expect(new URL((await browser.request(url.href)).location!).pathname).toBe('/login');
+
+    expect((await cpctl('apps', 'disable', clientId)).stdout).toContain('Disabled');
+    const blocked = await browser.request(url.href);
+    expect(new URL(blocked.location!).searchParams.get('error')).toBe('unauthorized_client');
+    const audit = (await h.items(`TENANT#${tenant.tenantId}`)).map((a) => a['action']);
+    expect(audit).toEqual(expect.arrayContaining(['tenant.app.enable', 'session.revoke_all']));
+  });
+
+  it('ADR-0005: cpctl keys rotate publishes a new key and keeps the previous one', async () => {
+    // Issue one token first so that a signing key exists.
+    const machine = JSON.parse((await cpctl('--json', 'apps', 'register', '--name', 'M2M', '--client-type', 'confidential', '--grant-type', 'client_credentials')).stdout) as { id: string; clientSecret: string };
+    const tok = await fetch(h.url('/token'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${machine.id}:${machine.clientSecret}`).toString('base64')}` }, body: 'grant_type=client_credentials' });
+    expect(tok.status).toBe(200);
+    const before = (await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] };
+    const r = JSON.parse((await cpctl('--json', 'keys', 'rotate')).stdout) as { kid: string; previousKid: string };
+    const after = (await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] };
+    expect(before.keys.map((k) => k.kid)).toContain(r.previousKid);
+    expect(after.keys.map((k) => k.kid).sort()).toEqual([r.kid, r.previousKid].sort());
+  });
+
+  it('ERR-AUTH-403: a developer cannot rotate keys or list sessions (operators only)', async () => {
+    const dev = await h.developerToken();
+    for (const [method, path] of [['POST', '/v1/keys/rotate'], ['GET', `/v1/tenants/${tenant.tenantId}/users/${tenant.ownerId}/sessions`]] as const) {
+      const res = await fetch(h.url(path), { method, headers: { authorization: `Bearer ${dev}` } });
+      expect(res.status).toBe(403);
+    }
+  });
+});
