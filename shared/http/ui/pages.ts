@@ -39,7 +39,9 @@ export interface Page {
 
 function layout(title: string, content: string): Page {
   return {
-    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' },
+    // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, and the
+    // login form's CSRF defence checks Origin. Cross-origin requests still get no Referer at all.
+    headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'same-origin' },
     body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${esc(title)}</title><style>${CSS}</style></head><body><main>${content}</main></body></html>`,
   };
 }
