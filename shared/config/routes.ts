@@ -95,5 +95,6 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'SessionsList', method: 'GET', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/list.ts', table: 'read', description: "List a user's sessions" },
   { id: 'SessionsRevokeAll', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/revoke-all.ts', table: 'readwrite', description: "Revoke all of a user's sessions" },
   { id: 'SessionsRevoke', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions/{sessionId}', entry: 'functions/sessions/revoke.ts', table: 'readwrite', description: 'Revoke one session' },
+  { id: 'MePasswordChange', method: 'POST', path: '/v1/me/password', entry: 'functions/me/password.ts', table: 'readwrite', description: 'Change my password (user access token)', passwordHashing: true },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];

@@ -21,7 +21,17 @@ export interface OperatorPrincipal {
   readonly user: OperatorUser;
 }
 
-export type Principal = OperatorPrincipal;
+/** A tenant user calling with an access token this control plane issued (ACT-USER). */
+export interface UserPrincipal {
+  readonly kind: 'user';
+  readonly actor: Actor;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly sessionId: string | null;
+  readonly clientId: string;
+}
+
+export type Principal = OperatorPrincipal | UserPrincipal;
 
 export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer' = 'operator'): Actor {
   // DAT-LOG's actor_type has no Developer: developers are platform Users (the record's role says more).

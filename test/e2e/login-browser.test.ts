@@ -76,7 +76,7 @@ describe('Universal Login Page in Chromium (IF-LOGIN-UI)', () => {
     // A page on another origin auto-posting to our login endpoint with a guessed CSRF value.
     const evil = await browser.newPage();
     await evil.setContent(`<form id=f method=post action="${h.url('/login')}"><input name=req value="${req}"><input name=csrf value="x"><input name=tenant value="${tenant.domain}"><input name=email value="${tenant.ownerEmail}"><input name=password value="${OWNER_PASSWORD}"></form>`);
-    const [response] = await Promise.all([evil.waitForResponse((r) => r.url() === h.url('/login')), evil.evaluate(() => (document.getElementById('f') as HTMLFormElement).submit())]);
+    const [response] = await Promise.all([evil.waitForResponse((r) => r.url() === h.url('/login')), evil.locator('#f').evaluate((form) => (form as unknown as { submit(): void }).submit())]);
     expect(response.status()).toBe(403);
     await page.close();
     await evil.close();

@@ -123,4 +123,31 @@ describe('Password reset (FR-AUTH-004)', () => {
     const denials = (await h.items('PLATFORM#AUDIT')).filter((a) => a['action'] === 'user.login' && (a['metadata'] as Record<string, unknown>)['code'] === 'ERR-RATE-429');
     expect(denials).toHaveLength(1);
   });
+
+  it('FR-AUTH-004: an authenticated password change needs the current password, applies the policy, and ends every session', async () => {
+    const session = await login(NEW_PASSWORD);
+    const at = session.tokens!.access_token;
+    const change = (b: Record<string, string>) => fetch(h.url('/v1/me/password'), { method: 'POST', headers: { authorization: `Bearer ${at}`, 'content-type': 'application/json' }, body: JSON.stringify(b) });
+    const wrong = await change({ currentPassword: 'not-my-password', newPassword: 'copper-meadow-violin-3310' });
+    expect(wrong.status).toBe(422);
+    expect(await wrong.json()).toMatchObject({ code: 'ERR-VAL-422', errors: [{ pointer: '/currentPassword' }] });
+    const weak = await change({ currentPassword: NEW_PASSWORD, newPassword: 'short' });
+    expect(weak.status).toBe(422);
+    const weakBody = (await weak.json()) as { errors: { pointer: string; detail: string }[] };
+    expect(weakBody.errors.map((e) => e.detail.split(':')[0])).toContain('min_length');
+    expect(JSON.stringify(weakBody)).not.toContain('short');
+    const ok = await change({ currentPassword: NEW_PASSWORD, newPassword: 'copper-meadow-violin-3310' });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { sessionsEnded: number }).sessionsEnded).toBeGreaterThanOrEqual(1);
+    // The caller's own token and session are gone too.
+    expect((await fetch(h.url('/userinfo'), { headers: { authorization: `Bearer ${at}` } })).status).toBe(401);
+    expect((await change({ currentPassword: 'copper-meadow-violin-3310', newPassword: 'another-fine-passphrase-77' })).status).toBe(401);
+    expect((await login('copper-meadow-violin-3310')).tokens).toBeDefined();
+  });
+
+  it('ERR-AUTH-401: an operator token or no token cannot change a user password', async () => {
+    expect((await fetch(h.url('/v1/me/password'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    const op = await fetch(h.url('/v1/me/password'), { method: 'POST', headers: { authorization: `Bearer ${await h.operatorToken()}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(op.status).toBe(401);
+  });
 });

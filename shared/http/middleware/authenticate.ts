@@ -7,7 +7,7 @@ import { writeAudit } from '../audit';
 import { getState, header } from '../request';
 
 /** `developer` admits operators too: an operator may do whatever a developer may. */
-export type AuthRequirement = 'none' | 'operator' | 'developer';
+export type AuthRequirement = 'none' | 'operator' | 'developer' | 'user';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
@@ -26,6 +26,16 @@ export function authenticate(requirement: AuthRequirement, deps: () => Container
       const m = BEARER.exec(raw);
       if (!m?.[1]) throw new AuthenticationError('malformed authorization header');
       const c = deps();
+      if (requirement === 'user') {
+        // Our own access tokens: signature, expiry, revocation, and the live state of user, tenant, app, session.
+        const state = await c.identity.tokens.accessTokenState(m[1]);
+        if (!state.active) throw new AuthenticationError(`user token rejected: ${state.reason}`);
+        const t = state.claims;
+        if (!t.tenant_id || !t.sub) throw new ForbiddenError('This operation needs a user access token.', 'machine token');
+        s.principal = { kind: 'user', actor: { id: t.sub, type: 'User', tenantId: t.tenant_id }, tenantId: t.tenant_id, userId: t.sub, sessionId: t.sid ?? null, clientId: t.client_id };
+        s.log = s.log.child({ actor: t.sub });
+        return;
+      }
       const token = await c.operatorTokens.verify(m[1]);
       const isOperator = token.groups.includes(c.config.operatorGroup);
       const isDeveloper = token.groups.includes(c.config.developerGroup);
