@@ -78,7 +78,7 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'OidcRevoke', method: 'POST', path: '/revoke', entry: 'functions/oidc/revoke.ts', table: 'readwrite', description: 'Token revocation (RFC 7009)' },
   { id: 'OidcIntrospect', method: 'POST', path: '/introspect', entry: 'functions/oidc/introspect.ts', table: 'read', description: 'Token introspection (RFC 7662)' },
   { id: 'OidcLogout', method: 'GET', path: '/logout', entry: 'functions/oidc/logout.ts', table: 'readwrite', description: 'RP-initiated logout' },
-  { id: 'InvitationPage', method: 'GET', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'read', description: 'Accept an invitation: choose a password' },
+  { id: 'InvitationPage', method: 'GET', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation: choose a password' },
   { id: 'InvitationAccept', method: 'POST', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation', passwordHashing: true },
   { id: 'PasswordForgotPage', method: 'GET', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'read', description: 'Forgot password form' },
   { id: 'PasswordForgotSubmit', method: 'POST', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'readwrite', description: 'Request a password reset mail' },
