@@ -38,6 +38,7 @@ const cp = await startLocalControlPlane({
   ...(env['OPERATOR_ISSUER'] ? { operatorIssuer: env['OPERATOR_ISSUER'] } : {}),
   ...(env['OPERATOR_AUDIENCE'] ? { operatorAudience: env['OPERATOR_AUDIENCE'] } : {}),
   logLevel: env['LOG_LEVEL'] ?? 'info',
+  runJobs: true,
 }).catch((err: unknown) => {
   process.stderr.write(`local control plane failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

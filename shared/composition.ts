@@ -44,6 +44,8 @@ export interface RuntimeConfig {
   readonly issuer: string;
   readonly lifetimes: IdentityLifetimes;
   readonly mailSender: string;
+  /** FR-OPS-002 grace period before a deleted tenant is purged. */
+  readonly deletionGraceDays: number;
 }
 
 /** The identity context's services, built on first use: tenant routes never pay for argon2 or KMS. */
@@ -90,6 +92,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     issuer: required(env, ENV.ISSUER).replace(/\/$/, ''),
     lifetimes: DEFAULT_LIFETIMES,
     mailSender: env[ENV.MAIL_SENDER] ?? 'no-reply@localhost',
+    deletionGraceDays: Number(env[ENV.TENANT_DELETION_GRACE_DAYS] ?? 30),
   };
 }
 

@@ -1,5 +1,5 @@
 import { tenantIdParams, tenantView } from '../../shared/api/tenants';
-import { NotFoundError } from '../../shared/domain/errors';
+import { loadTenant } from '../../shared/api/tenant-lookup';
 import { defineHandler } from '../../shared/http/handler';
 
 /** GET /v1/tenants/{id} — operators only. */
@@ -7,8 +7,7 @@ export const handler = defineHandler({
   auth: 'operator',
   params: tenantIdParams,
   handle: async ({ params, deps }) => {
-    const tenant = await deps.tenants.get(params.id);
-    if (!tenant) throw new NotFoundError('No tenant with this id.');
+    const tenant = await loadTenant(deps, params.id);
     return { status: 200, body: tenantView(tenant) };
   },
 });

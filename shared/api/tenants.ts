@@ -28,7 +28,12 @@ export interface TenantView {
   readonly homeRegion: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly suspension: Tenant['suspension'];
+  readonly deletion: Tenant['deletion'];
 }
+
+export const suspendTenantBody = z.strictObject({ reason: z.string().trim().max(500, 'must be at most 500 characters').optional() });
+export const deleteTenantQuery = z.strictObject({ confirm: z.string().max(63).default('') });
 
 export function tenantView(t: Tenant): TenantView {
   return {
@@ -40,5 +45,7 @@ export function tenantView(t: Tenant): TenantView {
     homeRegion: t.homeRegion,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
+    suspension: t.suspension ?? null,
+    deletion: t.deletion ?? null,
   };
 }

@@ -27,6 +27,8 @@ export const ENV = {
   SIGNING_KEY_KMS_KEY_ID: 'SIGNING_KEY_KMS_KEY_ID',
   /** Local mode only: where file-backed adapters keep state (signing keys, mail outbox). */
   DATA_DIR: 'DATA_DIR',
+  /** FR-OPS-002: days between a tenant's deletion request and its purge (default 30). */
+  TENANT_DELETION_GRACE_DAYS: 'TENANT_DELETION_GRACE_DAYS',
 } as const;
 
 /** CON-DATA-001: data stays in Japan or the EU. One regional stack per home region. */

@@ -90,6 +90,9 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'AppsGet', method: 'GET', path: '/v1/apps/{id}', entry: 'functions/apps/get.ts', table: 'read', description: 'Get an application' },
   { id: 'AppsUpdate', method: 'PATCH', path: '/v1/apps/{id}', entry: 'functions/apps/update.ts', table: 'readwrite', description: 'Update or disable an application' },
   { id: 'AppsRotateSecret', method: 'POST', path: '/v1/apps/{id}/secret', entry: 'functions/apps/rotate-secret.ts', table: 'readwrite', description: 'Rotate a client secret' },
+  { id: 'TenantsSuspend', method: 'POST', path: '/v1/tenants/{id}/suspend', entry: 'functions/tenants/suspend.ts', table: 'readwrite', description: 'Suspend a tenant (FR-OPS-001)' },
+  { id: 'TenantsRestore', method: 'POST', path: '/v1/tenants/{id}/restore', entry: 'functions/tenants/restore.ts', table: 'readwrite', description: 'Restore a suspended or deleted tenant' },
+  { id: 'TenantsDelete', method: 'DELETE', path: '/v1/tenants/{id}', entry: 'functions/tenants/delete.ts', table: 'readwrite', description: 'Delete a tenant after a grace period (FR-OPS-002)' },
   { id: 'TenantsEnableApp', method: 'PUT', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/enable-app.ts', table: 'readwrite', description: 'Enable an application for a tenant' },
   { id: 'TenantsDisableApp', method: 'DELETE', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/disable-app.ts', table: 'readwrite', description: 'Disable an application for a tenant' },
   { id: 'SessionsList', method: 'GET', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/list.ts', table: 'read', description: "List a user's sessions" },
@@ -97,4 +100,27 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'SessionsRevoke', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions/{sessionId}', entry: 'functions/sessions/revoke.ts', table: 'readwrite', description: 'Revoke one session' },
   { id: 'MePasswordChange', method: 'POST', path: '/v1/me/password', entry: 'functions/me/password.ts', table: 'readwrite', description: 'Change my password (user access token)', passwordHashing: true },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
+];
+
+/** Scheduled functions: an EventBridge schedule in AWS, a timer in local mode, the same module in both. */
+export interface JobDef {
+  readonly id: string;
+  readonly entry: string;
+  /** EventBridge schedule expression. */
+  readonly schedule: string;
+  /** Local mode runs the job this often. */
+  readonly localIntervalSeconds: number;
+  readonly table: TableAccess;
+  readonly description: string;
+}
+
+export const JOBS: readonly JobDef[] = [
+  {
+    id: 'PurgeTenants',
+    entry: 'functions/jobs/purge-tenants.ts',
+    schedule: 'rate(1 hour)',
+    localIntervalSeconds: 60,
+    table: 'readwrite',
+    description: 'FR-OPS-002: purge tenants whose deletion grace period has ended',
+  },
 ];

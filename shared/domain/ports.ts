@@ -35,6 +35,13 @@ export interface TenantStore {
   provision(bundle: ProvisioningBundle): Promise<void>;
   get(tenantId: string): Promise<Tenant | undefined>;
   list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Tenant>>;
+  /** Optimistic concurrency on updatedAt; keeps the purge queue in step with PendingDeletion. */
+  save(tenant: Tenant, previous: Tenant): Promise<void>;
+  /** Tenants whose grace period ended by `now` (FR-OPS-002). */
+  purgeDue(now: Date, limit: number): Promise<string[]>;
+  /** Deletes every item of the tenant; resumable and idempotent. Returns how many items it deleted. */
+  purge(tenantId: string, now: Date): Promise<{ deletedItems: number; domain: string | null }>;
+  isPurged(tenantId: string): Promise<boolean>;
 }
 
 export interface OperatorIdentity {

@@ -16,7 +16,7 @@ export interface ProvisionTenantInput {
 }
 
 export interface ProvisioningDeps {
-  readonly tenants: TenantStore;
+  readonly tenants: Pick<TenantStore, 'provision'>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   /** The region of the deployment that received the call (issue #2: the home region is where you call). */

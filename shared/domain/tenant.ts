@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const PLANS = ['Free', 'Pro', 'Enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
 
-export const TENANT_STATUSES = ['Active', 'Suspended'] as const;
+/** PendingDeletion: the 30-day grace of FR-OPS-002; inaccessible, restorable. */
+export const TENANT_STATUSES = ['Active', 'Suspended', 'PendingDeletion'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 export interface Tenant {
@@ -17,6 +18,10 @@ export interface Tenant {
   readonly homeRegion: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** FR-OPS-001: why and when it was suspended (null when not suspended). */
+  readonly suspension?: { readonly at: string; readonly reason: string | null } | null;
+  /** FR-OPS-002: set while PendingDeletion. */
+  readonly deletion?: { readonly requestedAt: string; readonly purgeAfter: string; readonly previousStatus: 'Active' | 'Suspended' } | null;
 }
 
 /**

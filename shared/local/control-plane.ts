@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ENV } from '../config/constants';
-import { ROUTES } from '../config/routes';
+import { JOBS, ROUTES } from '../config/routes';
+import { pathToFileURL } from 'node:url';
 import { ensureTable } from '../adapters/dynamo/table-admin';
 import { createLocalApi } from '../adapters/local/api-gateway';
 import { startDevIdp, type DevIdp } from '../adapters/local/dev-idp';
@@ -32,6 +33,8 @@ export interface LocalControlPlaneOptions {
   readonly operatorIssuer?: string;
   readonly operatorAudience?: string;
   readonly logLevel?: string;
+  /** Run scheduled jobs on timers (npm start: yes; tests invoke jobs themselves). */
+  readonly runJobs?: boolean;
   /** Devices-flow polling interval of the dev IdP (tests lower it). */
   readonly deviceFlowIntervalSeconds?: number;
 }
@@ -115,6 +118,17 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
       [ENV.ISSUER]: apiUrl,
       [ENV.DATA_DIR]: o.dataDir,
     });
+    if (o.runJobs) {
+      for (const job of JOBS) {
+        const timer = setInterval(() => {
+          void import(pathToFileURL(join(o.root, job.entry)).href)
+            .then((m: { handler: (e: object) => Promise<unknown> }) => m.handler({}))
+            .catch((err: unknown) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: `job ${job.id} failed`, error: err instanceof Error ? err.message : String(err) })}\n`));
+        }, job.localIntervalSeconds * 1000);
+        timer.unref();
+        stops.push(async () => clearInterval(timer));
+      }
+    }
     return { apiUrl, outboxUrl: `${apiUrl}/_local/outbox`, issuer, audience, dynamoEndpoint, tableName: o.tableName, idp, tableCreated, stop: stopAll };
   } catch (err) {
     await stopAll();

@@ -1,25 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createTenantBody } from '../../shared/api/tenants';
 import { AppError } from '../../shared/domain/errors';
-import type { Page, ProvisioningBundle, TenantStore } from '../../shared/domain/ports';
+import type { ProvisioningBundle, TenantStore } from '../../shared/domain/ports';
 import { hashToken, provisionTenant } from '../../shared/domain/provisioning';
-import { PLAN_DEFAULT_FLAGS, type Tenant } from '../../shared/domain/tenant';
+import { PLAN_DEFAULT_FLAGS } from '../../shared/domain/tenant';
 
-class RecordingStore implements TenantStore {
+class RecordingStore implements Pick<TenantStore, 'provision'> {
   readonly bundles: ProvisioningBundle[] = [];
   async provision(bundle: ProvisioningBundle): Promise<void> {
     this.bundles.push(bundle);
   }
-  async get(): Promise<Tenant | undefined> {
-    return undefined;
-  }
-  async list(): Promise<Page<Tenant>> {
-    return { items: [], nextCursor: null };
-  }
 }
 
 const fixedNow = new Date('2026-11-21T10:00:00.000Z');
-function deps(store: TenantStore) {
+function deps(store: Pick<TenantStore, 'provision'>) {
   let n = 0;
   return {
     tenants: store,

@@ -14,7 +14,8 @@
  * matches (NFR-SEC-005). Key material never appears in an error, a log line or an item in plaintext.
  */
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { TABLE_SCHEMA } from '../../config/constants';
@@ -46,6 +47,9 @@ const RETRY_AFTER_FAILURE_MS = 5_000;
 const MAX_STALE_MS = 5 * 60_000;
 
 export const SIGNING_KEY_PURPOSE = 'token-signing';
+
+/** Attempts of a key-record transaction cancelled only by TransactionConflict. */
+const TRANSACTION_ATTEMPTS = 4;
 
 const ENTITY = { key: 'SigningKey', pointer: 'SigningKeyPointer' } as const;
 
@@ -164,43 +168,38 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
     const retired = [...view.records.values()].filter((r) => r.kid !== expected && r.retireAfter !== null && Date.parse(r.retireAfter) <= now.getTime());
     const conflict: NamedCondition = { name: 'SigningKeyRotated', detail: 'The signing key was rotated concurrently; nothing was changed.' };
     const TableName = this.options.tableName;
-    try {
-      await this.options.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName, Item: next.item, ConditionExpression: 'attribute_not_exists(PK)' } },
-            {
-              Update: {
-                TableName,
-                Key: keys.signingKey(expected),
-                UpdateExpression: 'SET #status = :previous, retireAfter = :retireAfter, #ttl = :ttl',
-                ConditionExpression: '#status = :current',
-                ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_SCHEMA.ttlAttribute },
-                ExpressionAttributeValues: {
-                  ':previous': 'previous',
-                  ':current': 'current',
-                  ':retireAfter': retireAfter.toISOString(),
-                  // Backstop for destruction if no rotation comes along to delete it.
-                  ':ttl': Math.ceil(retireAfter.getTime() / 1000),
-                },
-              },
+    await this.transact(
+      [
+        { Put: { TableName, Item: next.item, ConditionExpression: 'attribute_not_exists(PK)' } },
+        {
+          Update: {
+            TableName,
+            Key: keys.signingKey(expected),
+            UpdateExpression: 'SET #status = :previous, retireAfter = :retireAfter, #ttl = :ttl',
+            ConditionExpression: '#status = :current',
+            ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_SCHEMA.ttlAttribute },
+            ExpressionAttributeValues: {
+              ':previous': 'previous',
+              ':current': 'current',
+              ':retireAfter': retireAfter.toISOString(),
+              // Backstop for destruction if no rotation comes along to delete it.
+              ':ttl': Math.ceil(retireAfter.getTime() / 1000),
             },
-            {
-              Update: {
-                TableName,
-                Key: keys.signingKeyPointer(),
-                UpdateExpression: 'SET kid = :next, updatedAt = :now',
-                ConditionExpression: 'kid = :expected',
-                ExpressionAttributeValues: { ':next': next.kid, ':expected': expected, ':now': now.toISOString() },
-              },
-            },
-            ...retired.map((r) => ({ Delete: { TableName, Key: keys.signingKey(r.kid) } })),
-          ],
-        }),
-      );
-    } catch (err) {
-      throw translateDynamoError(err, [conflict, conflict, conflict]);
-    }
+          },
+        },
+        {
+          Update: {
+            TableName,
+            Key: keys.signingKeyPointer(),
+            UpdateExpression: 'SET kid = :next, updatedAt = :now',
+            ConditionExpression: 'kid = :expected',
+            ExpressionAttributeValues: { ':next': next.kid, ':expected': expected, ':now': now.toISOString() },
+          },
+        },
+        ...retired.map((r) => ({ Delete: { TableName, Key: keys.signingKey(r.kid) } })),
+      ],
+      [conflict, conflict, conflict],
+    );
     // This environment switches at once; others within SIGNING_KEY_REFRESH_SECONDS.
     this.invalidate();
     return { kid: next.kid, previousKid: expected };
@@ -299,23 +298,38 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
   private async writeFirst(first: Wrapped, now: Date, conflictDetail: string): Promise<void> {
     const conflict: NamedCondition = { name: 'SigningKeyExists', detail: conflictDetail };
     const TableName = this.options.tableName;
-    try {
-      await this.options.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName, Item: first.item, ConditionExpression: 'attribute_not_exists(PK)' } },
-            {
-              Put: {
-                TableName,
-                Item: { ...keys.signingKeyPointer(), entity: ENTITY.pointer, kid: first.kid, updatedAt: now.toISOString() },
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            },
-          ],
-        }),
-      );
-    } catch (err) {
-      throw translateDynamoError(err, [conflict, conflict]);
+    await this.transact(
+      [
+        { Put: { TableName, Item: first.item, ConditionExpression: 'attribute_not_exists(PK)' } },
+        {
+          Put: {
+            TableName,
+            Item: { ...keys.signingKeyPointer(), entity: ENTITY.pointer, kid: first.kid, updatedAt: now.toISOString() },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+      ],
+      [conflict, conflict],
+    );
+  }
+
+  /**
+   * TransactWriteItems, retried when DynamoDB cancels it for a TransactionConflict (another transaction on
+   * the same items was in flight; both can be cancelled). A retry then either commits or fails its
+   * condition because the other one committed, so a conflict ends as one winner plus ConflictErrors
+   * rather than as nobody winning.
+   */
+  private async transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>, conditions: readonly (NamedCondition | undefined)[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (err) {
+        const reasons = err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []) : [];
+        const onlyConflict = reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+        if (!onlyConflict || attempt >= TRANSACTION_ATTEMPTS) throw translateDynamoError(err, conditions);
+      }
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
     }
   }
 

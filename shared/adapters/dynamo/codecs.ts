@@ -31,6 +31,8 @@ const tenantItem = z.object({
   homeRegion: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  suspension: z.object({ at: z.string(), reason: z.string().nullable() }).nullable().optional(),
+  deletion: z.object({ requestedAt: z.string(), purgeAfter: z.string(), previousStatus: z.enum(['Active', 'Suspended']) }).nullable().optional(),
 });
 
 const operatorItem = z.object({

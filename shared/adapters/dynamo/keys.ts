@@ -65,5 +65,10 @@ export const keys = {
   passwordReset: (tenantId: string, resetId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `RESET#${resetId}` }),
   /** Fixed-window counters for ERR-RATE-429; the key is a hash, never an email or IP in clear. */
   rateWindow: (bucket: string, subjectHash: string, window: number): ItemKey => ({ PK: `RATE#${bucket}#${subjectHash}`, SK: `W#${window}` }),
+  /** FR-OPS-002: tenants waiting for purge, ordered by when their grace ends. */
+  purgeQueue: (purgeAfter: string, tenantId: string): ItemKey => ({ PK: 'PLATFORM#PURGEQUEUE', SK: `Q#${purgeAfter}#${tenantId}` }),
+  purgeQueuePartition: 'PLATFORM#PURGEQUEUE',
+  /** What remains of a purged tenant: its id and domain, so it answers ERR-RES-410 and a purge can resume. */
+  purgedTenant: (tenantId: string): ItemKey => ({ PK: 'PLATFORM#PURGED', SK: `TENANT#${tenantId}` }),
   health: (): ItemKey => ({ PK: 'PLATFORM#HEALTH', SK: 'HEALTH' }),
 } as const;

@@ -32,7 +32,9 @@ export function auditFailures(action: string | undefined, deps: () => Container)
         outcome: 'Failure',
         tenantId: null,
         origin: s.origin,
-        details: { code, reason: isAppError(err) ? err.reason ?? err.title : 'internal error', method: s.method, denied },
+        // Filed in the platform partition (a caller must not be able to write into any tenant's partition by
+        // naming it), with the path's ids in the metadata so that auditors can still find it per tenant.
+        details: { code, reason: isAppError(err) ? err.reason ?? err.title : 'internal error', method: s.method, denied, pathParameters: request.event.pathParameters ?? null },
       });
     },
   };
