@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { ApiClient, ApiProblem } from '../shared/cli/api-client';
 import { configDir, loadState, saveState, type CliState, type Profile } from '../shared/cli/config-store';
 import { loginWithDeviceCode, loginWithPassword, refreshTokens, type OperatorTokens } from '../shared/cli/operator-login';
-import { PLANS } from '../shared/domain/tenant';
+import { PLANS, TENANT_STATUSES } from '../shared/domain/tenant';
 
 const DEV_OPERATOR = { email: 'operator@example.com', password: 'operator-dev-password' };
 const LOCAL_API = 'http://localhost:3000';
@@ -119,9 +119,37 @@ interface TenantOut {
   status: string;
   homeRegion: string;
   createdAt: string;
+  suspension?: { at: string; reason: string | null } | null;
+  deletion?: { requestedAt: string; purgeAfter: string; previousStatus: string } | null;
 }
 
-const tenants = program.command('tenants').description('Provision and inspect tenants (operators)');
+/**
+ * Fetches GET /v1/tenants pages with the given filters; with `all`, follows cursors to the end. A page
+ * may be short (even empty) while a cursor remains, so only a null cursor stops the loop.
+ */
+async function fetchTenantPages(filters: Record<string, string>, o: { limit: string; cursor?: string; all?: boolean }): Promise<{ items: TenantOut[]; nextCursor: string | null }> {
+  const client = await authedClient();
+  const items: TenantOut[] = [];
+  let cursor = o.cursor;
+  let next: string | null = null;
+  do {
+    const q = new URLSearchParams({ ...filters, limit: o.limit, ...(cursor ? { cursor } : {}) });
+    const page = await client.request<{ items: TenantOut[]; nextCursor: string | null }>('GET', `/v1/tenants?${q.toString()}`);
+    items.push(...page.items);
+    next = page.nextCursor;
+    cursor = next ?? undefined;
+  } while (o.all && next);
+  return { items, nextCursor: next };
+}
+
+function tenantTable(items: readonly TenantOut[], next: string | null): string {
+  const rows = [['ID', 'DOMAIN', 'NAME', 'PLAN', 'STATUS', 'REGION'], ...items.map((t) => [t.id, t.domain, t.name, t.plan, t.status, t.homeRegion])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return next ? `${table}\n(more: --cursor ${next})` : table;
+}
+
+const tenants = program.command('tenants').description('Provision, find, inspect, suspend and delete tenants (operators)');
 
 tenants
   .command('create')
@@ -148,23 +176,26 @@ tenants
   .option('--cursor <cursor>', 'continue after a previous page')
   .option('--all', 'follow cursors until the end')
   .action(async (o: { limit: string; cursor?: string; all?: boolean }) => {
-    const client = await authedClient();
-    const items: TenantOut[] = [];
-    let cursor = o.cursor;
-    let next: string | null = null;
-    do {
-      const q = new URLSearchParams({ limit: o.limit, ...(cursor ? { cursor } : {}) });
-      const page = await client.request<{ items: TenantOut[]; nextCursor: string | null }>('GET', `/v1/tenants?${q.toString()}`);
-      items.push(...page.items);
-      next = page.nextCursor;
-      cursor = next ?? undefined;
-    } while (o.all && next);
-    print({ items, nextCursor: next }, () => {
-      const rows = [['ID', 'DOMAIN', 'NAME', 'PLAN', 'STATUS', 'REGION'], ...items.map((t) => [t.id, t.domain, t.name, t.plan, t.status, t.homeRegion])];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-      const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
-      return next ? `${table}\n(more: --cursor ${next})` : table;
-    });
+    const out = await fetchTenantPages({}, o);
+    print(out, () => tenantTable(out.items, out.nextCursor));
+  });
+
+tenants
+  .command('search')
+  .description('Find tenants by domain or name prefix (case-insensitive), status and plan; filters combine')
+  .option('--domain-prefix <prefix>', 'domains starting with this (results sorted by domain)')
+  .option('--name-prefix <prefix>', 'names starting with this, ignoring case and spacing (sorted by name)')
+  .addOption(new Option('--status <status>', 'only tenants in this status').choices([...TENANT_STATUSES]))
+  .addOption(new Option('--plan <plan>', 'only tenants on this plan').choices([...PLANS]))
+  .option('--limit <n>', 'page size (1-100)', '25')
+  .option('--cursor <cursor>', 'continue after a previous page of the same search')
+  .option('--all', 'follow cursors until the end')
+  .action(async (o: { domainPrefix?: string; namePrefix?: string; status?: string; plan?: string; limit: string; cursor?: string; all?: boolean }) => {
+    const filters = Object.fromEntries(
+      Object.entries({ domainPrefix: o.domainPrefix, namePrefix: o.namePrefix, status: o.status, plan: o.plan }).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    const out = await fetchTenantPages(filters, o);
+    print(out, () => (out.items.length === 0 && !out.nextCursor ? '(no matching tenants)' : tenantTable(out.items, out.nextCursor)));
   });
 
 tenants
@@ -174,6 +205,35 @@ tenants
     const client = await authedClient();
     const t = await client.request<TenantOut>('GET', `/v1/tenants/${encodeURIComponent(id)}`);
     print(t, () => Object.entries(t).map(([k, v]) => `${k.padEnd(11)} ${String(v)}`).join('\n'));
+  });
+
+tenants
+  .command('suspend <id>')
+  .description('Suspend a tenant: all its users are denied at once until restored (FR-OPS-001)')
+  .option('--reason <reason>', 'why (kept with the tenant and in the audit record)')
+  .action(async (id: string, o: { reason?: string }) => {
+    const client = await authedClient();
+    const t = await client.request<TenantOut>('POST', `/v1/tenants/${encodeURIComponent(id)}/suspend`, o.reason === undefined ? {} : { reason: o.reason });
+    print(t, () => `Tenant ${t.domain} (${t.id}) is now ${t.status}${t.suspension?.reason ? `: ${t.suspension.reason}` : ''}`);
+  });
+
+tenants
+  .command('restore <id>')
+  .description('Lift a suspension, or cancel a deletion within its grace period')
+  .action(async (id: string) => {
+    const client = await authedClient();
+    const t = await client.request<TenantOut>('POST', `/v1/tenants/${encodeURIComponent(id)}/restore`);
+    print(t, () => `Tenant ${t.domain} (${t.id}) is now ${t.status}`);
+  });
+
+tenants
+  .command('delete <id>')
+  .description('Delete a tenant: inaccessible at once, purged after the grace period unless restored (FR-OPS-002)')
+  .requiredOption('--confirm <domain>', "the tenant's domain, typed out as confirmation")
+  .action(async (id: string, o: { confirm: string }) => {
+    const client = await authedClient();
+    const t = await client.request<TenantOut>('DELETE', `/v1/tenants/${encodeURIComponent(id)}?${new URLSearchParams({ confirm: o.confirm }).toString()}`);
+    print(t, () => `Tenant ${t.domain} (${t.id}) is ${t.status}; it will be purged after ${t.deletion?.purgeAfter ?? '(unknown)'} unless restored first (cpctl tenants restore ${t.id})`);
   });
 
 function collect(value: string, previous: string[] = []): string[] {

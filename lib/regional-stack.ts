@@ -1,13 +1,31 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { ArnFormat, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ENV, HOME_REGIONS, type HomeRegion } from '../shared/config/constants';
-import { ROUTES } from '../shared/config/routes';
-import { customDomainFor, type DeploymentConfig } from './config';
+import { JOBS, ROUTES } from '../shared/config/routes';
+import { customDomainFor, issuerFor, type DeploymentConfig } from './config';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiDomain } from './constructs/api-domain';
 import { DataKey } from './constructs/data-key';
 import { DataTable } from './constructs/data-table';
 import { RouteFunction } from './constructs/route-function';
+import { TokenSigningKey, type TokenSigningKeyAction } from './constructs/token-signing-key';
+
+/**
+ * NFR-SEC-005, ADR-0005: the only functions that may use the token-signing wrap key, by route id.
+ * OidcToken signs tokens (Decrypt) and creates the first key when there is none (Encrypt); KeysRotate
+ * wraps a new key (Encrypt) and reads the current one (Decrypt). Both also write the PLATFORM#SIGNINGKEY
+ * items, which their `readwrite` table access covers.
+ */
+export const SIGNING_KEY_GRANTS: Readonly<Record<string, readonly TokenSigningKeyAction[]>> = {
+  OidcToken: ['kms:Encrypt', 'kms:Decrypt'],
+  KeysRotate: ['kms:Encrypt', 'kms:Decrypt'],
+};
+
+/** FR-AUTH-004, FR-TENANT-001: the functions that send mail are the routes marked `sendsMail`. */
+export const MAIL_SENDING_ROUTES: readonly string[] = ROUTES.filter((r) => r.sendsMail).map((r) => r.id);
 
 export interface RegionalStackProps extends Omit<StackProps, 'env'> {
   readonly homeRegion: HomeRegion;
@@ -20,9 +38,13 @@ export interface RegionalStackProps extends Omit<StackProps, 'env'> {
  */
 export class RegionalStack extends Stack {
   readonly dataKey: DataKey;
+  readonly tokenSigningKey: TokenSigningKey;
   readonly dataTable: DataTable;
   readonly api: ControlPlaneApi;
   readonly functions: ReadonlyMap<string, RouteFunction>;
+  readonly jobs: ReadonlyMap<string, RouteFunction>;
+  /** The OpenID issuer the functions get as ISSUER (a token when it is the execute-api URL). */
+  readonly issuer: string;
 
   constructor(scope: Construct, id: string, props: RegionalStackProps) {
     const { homeRegion, config, ...stackProps } = props;
@@ -47,6 +69,11 @@ export class RegionalStack extends Stack {
       protect: config.protectData,
     });
     const table = this.dataTable.table;
+    this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey', {
+      stage: config.stage,
+      region: homeRegion,
+      retain: config.protectData,
+    });
 
     const environment: Record<string, string> = {
       [ENV.TABLE_NAME]: table.tableName,
@@ -54,9 +81,15 @@ export class RegionalStack extends Stack {
       [ENV.OPERATOR_AUDIENCE]: config.operatorAudience,
       [ENV.OPERATOR_GROUPS_CLAIM]: config.operatorGroupsClaim,
       [ENV.OPERATOR_GROUP]: config.operatorGroup,
+      [ENV.DEVELOPER_GROUP]: config.developerGroup,
       [ENV.HOME_REGION]: homeRegion,
       [ENV.STAGE]: config.stage,
       [ENV.MAIL_SENDER]: config.mailSender,
+      // Every function: the composition root (shared/composition.ts) picks the AWS adapters of the identity
+      // context (KMS-wrapped signing keys, SES mailer) by this variable, and most handlers build that context
+      // (JWKS, userinfo, apps, the TenantsCreate mailer, ...). The ARN is not a secret; the permission to
+      // use the key is granted to SIGNING_KEY_GRANTS only.
+      [ENV.SIGNING_KEY_KMS_KEY_ID]: this.tokenSigningKey.key.keyArn,
     };
 
     const routeFunctions = ROUTES.map((route) => ({
@@ -70,12 +103,62 @@ export class RegionalStack extends Stack {
       }),
     }));
     this.functions = new Map(routeFunctions.map(({ route, construct }) => [route.id, construct]));
+    const functionFor = (routeId: string, purpose: string): RouteFunction => {
+      const fn = this.functions.get(routeId);
+      if (!fn) throw new Error(`${purpose}: route ${routeId} is not in ROUTES (renamed?)`);
+      return fn;
+    };
+
+    for (const [routeId, actions] of Object.entries(SIGNING_KEY_GRANTS)) {
+      this.tokenSigningKey.grantTokenSigning(functionFor(routeId, 'SIGNING_KEY_GRANTS').role, ...actions);
+    }
+
+    // SESv2 SendEmail is authorized by the `ses:SendEmail` action on the sending identity: the verified
+    // domain of MAIL_SENDER in this region.
+    const senderIdentityArn = this.formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: config.mailSenderDomain,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    for (const routeId of MAIL_SENDING_ROUTES) {
+      functionFor(routeId, 'MAIL_SENDING_ROUTES').role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'SendMailFromSenderDomain', actions: ['ses:SendEmail'], resources: [senderIdentityArn] }),
+      );
+    }
+
+    // Scheduled jobs (FR-OPS-002 purge): the same module local mode runs on a timer.
+    const jobFunctions = JOBS.map((job) => {
+      const construct = new RouteFunction(this, job.id, {
+        route: { id: job.id, method: 'POST', path: `/(${job.schedule})`, entry: job.entry, table: job.table, description: job.description },
+        table,
+        tableKey: this.dataKey.key,
+        environment,
+        retainLogs: config.protectData,
+      });
+      new events.Rule(this, `${job.id}Schedule`, {
+        description: job.description,
+        schedule: events.Schedule.expression(job.schedule),
+        targets: [new targets.LambdaFunction(construct.fn, { retryAttempts: 2 })],
+      });
+      return construct;
+    });
+    this.jobs = new Map(JOBS.map((job, i) => [job.id, jobFunctions[i]!]));
 
     this.api = new ControlPlaneApi(this, 'Api', {
       stage: config.stage,
       retainLogs: config.protectData,
       routes: routeFunctions.map(({ route, construct }) => ({ route, handler: construct.fn })),
     });
+
+    // The OpenID issuer: configured (issuerUrl, custom domain) or this API's execute-api stage URL. The
+    // latter references only the RestApi resource (not its Deployment or Stage, which depend on the
+    // methods and so on the functions) and the stage name as a literal: no dependency cycle.
+    this.issuer =
+      issuerFor(config, homeRegion) ??
+      `https://${this.api.api.restApiId}.execute-api.${homeRegion}.${this.urlSuffix}/${config.stage}`;
+    for (const { construct } of routeFunctions) construct.fn.addEnvironment(ENV.ISSUER, this.issuer);
+    for (const construct of jobFunctions) construct.fn.addEnvironment(ENV.ISSUER, this.issuer);
 
     const domain = customDomainFor(config, homeRegion);
     if (domain) {

@@ -11,6 +11,11 @@ import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoHealthProbe } from './adapters/dynamo/health';
 import { DynamoOperatorDirectory } from './adapters/dynamo/operator-directory';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store';
+import { DynamoUserAdminStore } from './adapters/dynamo/user-admin-store';
+import { DynamoDataSubjectStore } from './adapters/dynamo/data-subject-store';
+import type { DataSubjectStore } from './domain/data-subject';
+import { DynamoSettingsStore } from './adapters/dynamo/settings-store';
+import type { UserAdminStore } from './domain/user-admin';
 import type { AuditLog, Clock, HealthProbe, IdGenerator, OperatorDirectory, TenantStore } from './domain/ports';
 import type { OperatorTokenVerifier } from './domain/principal';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -66,6 +71,10 @@ export interface Container {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly tenants: TenantStore;
+  readonly users: UserAdminStore;
+  /** CON-COMP-001: export, rectification and erasure of a tenant user's personal data. */
+  readonly dataSubjects: DataSubjectStore;
+  readonly settings: DynamoSettingsStore;
   readonly operators: OperatorDirectory;
   readonly audit: AuditLog;
   readonly health: HealthProbe;
@@ -134,7 +143,8 @@ function buildIdentity(env: NodeJS.ProcessEnv, config: RuntimeConfig, db: Return
       return login;
     },
     get resets(): PasswordResetService {
-      return new PasswordResetService({ store, hasher: this.hasher, mailer, now, issuer: config.issuer });
+      const settings = new DynamoSettingsStore(db, config.tableName);
+      return new PasswordResetService({ store, hasher: this.hasher, mailer, now, issuer: config.issuer, policyOf: async (tenantId) => (await settings.get(tenantId)).passwordPolicy });
     },
     limiter: new DynamoRateLimiter(db, config.tableName),
   };
@@ -161,6 +171,9 @@ export function buildContainer(env: NodeJS.ProcessEnv = process.env): Container 
     clock: systemClock,
     ids: cryptoIds,
     tenants: new DynamoTenantStore(db, config.tableName),
+    users: new DynamoUserAdminStore(db, config.tableName),
+    dataSubjects: new DynamoDataSubjectStore(db, config.tableName),
+    settings: new DynamoSettingsStore(db, config.tableName),
     operators: new DynamoOperatorDirectory(db, config.tableName, cryptoIds),
     audit: new DynamoAuditLog(db, config.tableName),
     health: new DynamoHealthProbe(db, config.tableName),

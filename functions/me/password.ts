@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BusinessRuleError, NotFoundError } from '../../shared/domain/errors';
 import { passwordChangedMail } from '../../shared/domain/identity/mail-templates';
-import { assertPasswordAcceptable, DEFAULT_PASSWORD_POLICY } from '../../shared/domain/identity/password-policy';
+import { assertPasswordAcceptable } from '../../shared/domain/identity/password-policy';
 import { defineHandler } from '../../shared/http/handler';
 import { errorFields } from '../../shared/http/logger';
 
@@ -26,7 +26,7 @@ export const handler = defineHandler({
     if (!user.passwordHash || !(await hasher.verify(user.passwordHash, b.currentPassword))) {
       throw new BusinessRuleError('The current password is not correct.', [{ location: 'body', pointer: '/currentPassword', detail: 'is not correct' }]);
     }
-    assertPasswordAcceptable(b.newPassword, DEFAULT_PASSWORD_POLICY, { email: user.email, tenantDomain: tenant.domain });
+    assertPasswordAcceptable(b.newPassword, (await deps.settings.get(user.tenantId)).passwordPolicy, { email: user.email, tenantDomain: tenant.domain });
     const at = deps.clock.now();
     await store.setPassword(user.tenantId, user.id, await hasher.hash(b.newPassword), at.toISOString(), false);
     const sessionsEnded = await store.revokeAllUserSessions(user.tenantId, user.id, 'password change', at.toISOString());

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isAppError } from '../../shared/domain/errors';
-import { checkPassword, DEFAULT_PASSWORD_POLICY, describePolicy } from '../../shared/domain/identity/password-policy';
+import { checkPassword, describePolicy } from '../../shared/domain/identity/password-policy';
 import { parseOpaque } from '../../shared/domain/identity/oauth';
 import { hashToken, INVITATION_TOKEN_PREFIX } from '../../shared/domain/provisioning';
 import { csrfToken, csrfValid, isSecureIssuer } from '../../shared/http/cookies';
@@ -41,7 +41,7 @@ export const handler = defineWebHandler({
     const tenant = await store.getTenant(invitation.tenantId);
     const secure = isSecureIssuer(deps.config.issuer);
     const csrf = csrfToken(cookies, secure);
-    const policy = DEFAULT_PASSWORD_POLICY;
+    const policy = (await deps.settings.get(invitation.tenantId)).passwordPolicy;
     const render = (status: number, errors: string[]) => {
       const page = setPasswordPage({
         title: `Join ${tenant?.name ?? 'your organization'}`,

@@ -3,9 +3,10 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { PLATFORM_PARTITIONS } from '../../shared/config/constants';
 import type { RouteDef } from '../../shared/config/routes';
 import { fromProjectRoot, LOCK_FILE, PROJECT_ROOT } from '../paths';
@@ -20,14 +21,38 @@ export interface RouteFunctionProps {
   readonly retainLogs: boolean;
 }
 
+const ARGON2_PACKAGES = ['@node-rs/argon2', '@node-rs/argon2-linux-x64-gnu'] as const;
+
+/**
+ * Copies the argon2 addon and its prebuilt linux-x64-gnu binary (Lambda's Amazon Linux is glibc) from
+ * node_modules next to the bundle, offline. The binary package is installed by `npm ci` on linux-x64
+ * machines (CI, this project's machines); elsewhere synth stops here with the fix.
+ */
+function nativeArgon2(): ICommandHooks {
+  for (const pkg of ARGON2_PACKAGES) {
+    if (!existsSync(fromProjectRoot(`node_modules/${pkg}/package.json`))) {
+      throw new Error(`${pkg} is missing from node_modules: synthesize on linux-x64, or run \`npm install --no-save --os=linux --cpu=x64 --libc=glibc ${pkg}\` first`);
+    }
+  }
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) => [
+      `mkdir -p "${outputDir}/node_modules/@node-rs"`,
+      ...ARGON2_PACKAGES.map((pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/@node-rs/"`),
+    ],
+  };
+}
+
 /** Health checks do almost nothing; everything else gets more memory (and with it more CPU). */
 function memoryFor(route: RouteDef): number {
   return route.entry.startsWith('functions/health/') ? 256 : 512;
 }
 
 /**
- * One Lambda function for one route of ROUTES: bundled ESM for Node 22 on arm64, its own log group and
- * its own role with exactly the table access the route declares (NFR-SEC-005).
+ * One Lambda function for one route of ROUTES: bundled ESM for Node 22 on arm64 (x86_64 with the native
+ * argon2 addon for `passwordHashing` routes), its own log group and its own role with exactly the table
+ * access the route declares (NFR-SEC-005). Further grants by route id are added by the stack.
  */
 export class RouteFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -51,6 +76,7 @@ export class RouteFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const native = route.passwordHashing ? nativeArgon2() : undefined;
     this.fn = new NodejsFunction(this, 'Function', {
       entry: fromProjectRoot(route.entry),
       handler: 'handler',
@@ -58,7 +84,7 @@ export class RouteFunction extends Construct {
       depsLockFilePath: LOCK_FILE,
       description: route.description,
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: native ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       memorySize: memoryFor(route),
       timeout: Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
@@ -73,6 +99,7 @@ export class RouteFunction extends Construct {
         mainFields: ['module', 'main'],
         // Ship the SDK version we pin and test, not whatever the runtime carries today (CON-DEV-002).
         bundleAwsSDK: true,
+        ...(native ? { commandHooks: native } : {}),
         // Bundled CommonJS dependencies may call require(); ESM output has none, so define it.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },

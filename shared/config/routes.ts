@@ -23,6 +23,8 @@ export interface RouteDef {
    * bundle (esbuild cannot bundle `.node` files) and runs on x86_64 to match the prebuilt binary.
    */
   readonly passwordHashing?: true;
+  /** The handler sends mail (invitations, resets): its function may call SES SendEmail from MAIL_SENDER. */
+  readonly sendsMail?: true;
 }
 
 export const ROUTES: readonly RouteDef[] = [
@@ -49,6 +51,7 @@ export const ROUTES: readonly RouteDef[] = [
     entry: 'functions/tenants/create.ts',
     table: 'readwrite',
     description: 'UC-PROV-001: provision a tenant',
+    sendsMail: true,
   },
   {
     id: 'TenantsList',
@@ -81,9 +84,9 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'InvitationPage', method: 'GET', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation: choose a password' },
   { id: 'InvitationAccept', method: 'POST', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation', passwordHashing: true },
   { id: 'PasswordForgotPage', method: 'GET', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'read', description: 'Forgot password form' },
-  { id: 'PasswordForgotSubmit', method: 'POST', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'readwrite', description: 'Request a password reset mail' },
+  { id: 'PasswordForgotSubmit', method: 'POST', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'readwrite', description: 'Request a password reset mail', sendsMail: true },
   { id: 'PasswordResetPage', method: 'GET', path: '/password/reset', entry: 'functions/oidc/reset-password.ts', table: 'read', description: 'Choose a new password' },
-  { id: 'PasswordResetSubmit', method: 'POST', path: '/password/reset', entry: 'functions/oidc/reset-password.ts', table: 'readwrite', description: 'Set a new password', passwordHashing: true },
+  { id: 'PasswordResetSubmit', method: 'POST', path: '/password/reset', entry: 'functions/oidc/reset-password.ts', table: 'readwrite', description: 'Set a new password', passwordHashing: true, sendsMail: true },
   // --- Applications (FR-SYS-001/003) and their enablement per tenant (UC-PROV-001 step 3)
   { id: 'AppsRegister', method: 'POST', path: '/v1/apps', entry: 'functions/apps/register.ts', table: 'readwrite', description: 'Register a managed application' },
   { id: 'AppsList', method: 'GET', path: '/v1/apps', entry: 'functions/apps/list.ts', table: 'read', description: 'List applications' },
@@ -95,10 +98,23 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'TenantsDelete', method: 'DELETE', path: '/v1/tenants/{id}', entry: 'functions/tenants/delete.ts', table: 'readwrite', description: 'Delete a tenant after a grace period (FR-OPS-002)' },
   { id: 'TenantsEnableApp', method: 'PUT', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/enable-app.ts', table: 'readwrite', description: 'Enable an application for a tenant' },
   { id: 'TenantsDisableApp', method: 'DELETE', path: '/v1/tenants/{id}/apps/{appId}', entry: 'functions/tenants/disable-app.ts', table: 'readwrite', description: 'Disable an application for a tenant' },
+  // --- Tenant administration (issue #4): tenant Owners/Administrators with user tokens, or operators
+  { id: 'TenantsSettingsGet', method: 'GET', path: '/v1/tenants/{id}/settings', entry: 'functions/tenants/settings-get.ts', table: 'read', description: 'Tenant settings' },
+  { id: 'TenantsSettingsUpdate', method: 'PATCH', path: '/v1/tenants/{id}/settings', entry: 'functions/tenants/settings-update.ts', table: 'readwrite', description: 'Edit password policy and invitation expiry' },
+  { id: 'TenantsPlan', method: 'PUT', path: '/v1/tenants/{id}/plan', entry: 'functions/tenants/plan.ts', table: 'readwrite', description: 'Change the plan (FR-TENANT-003)' },
+  { id: 'UsersList', method: 'GET', path: '/v1/tenants/{id}/users', entry: 'functions/users/list.ts', table: 'read', description: 'List and search users' },
+  { id: 'UsersInvite', method: 'POST', path: '/v1/tenants/{id}/invitations', entry: 'functions/users/invite.ts', table: 'readwrite', description: 'Invite a user (FR-TENANT-001)', sendsMail: true },
+  { id: 'UsersResendInvitation', method: 'POST', path: '/v1/tenants/{id}/users/{userId}/invitation', entry: 'functions/users/resend.ts', table: 'readwrite', description: 'Resend an invitation (FR-TENANT-007)', sendsMail: true },
+  { id: 'UsersUpdate', method: 'PATCH', path: '/v1/tenants/{id}/users/{userId}', entry: 'functions/users/update.ts', table: 'readwrite', description: 'Change role or status (FR-TENANT-004/006)' },
+  { id: 'UsersDelete', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}', entry: 'functions/users/delete.ts', table: 'readwrite', description: 'Delete a user (FR-TENANT-002)' },
+  // CON-COMP-001 data subject rights. The export is a read but 'readwrite': it writes its audit record into the tenant's partition.
+  { id: 'UsersDataExport', method: 'GET', path: '/v1/tenants/{id}/users/{userId}/export', entry: 'functions/users/export.ts', table: 'readwrite', description: "Export a user's personal data (CON-COMP-001)" },
+  { id: 'UsersDataRectify', method: 'PATCH', path: '/v1/tenants/{id}/users/{userId}/profile', entry: 'functions/users/rectify.ts', table: 'readwrite', description: "Rectify a user's email (CON-COMP-001)" },
+  { id: 'UsersDataErase', method: 'POST', path: '/v1/tenants/{id}/users/{userId}/erase', entry: 'functions/users/erase.ts', table: 'readwrite', description: 'Erase a user by pseudonymisation (CON-COMP-001)' },
   { id: 'SessionsList', method: 'GET', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/list.ts', table: 'read', description: "List a user's sessions" },
   { id: 'SessionsRevokeAll', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/revoke-all.ts', table: 'readwrite', description: "Revoke all of a user's sessions" },
   { id: 'SessionsRevoke', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions/{sessionId}', entry: 'functions/sessions/revoke.ts', table: 'readwrite', description: 'Revoke one session' },
-  { id: 'MePasswordChange', method: 'POST', path: '/v1/me/password', entry: 'functions/me/password.ts', table: 'readwrite', description: 'Change my password (user access token)', passwordHashing: true },
+  { id: 'MePasswordChange', method: 'POST', path: '/v1/me/password', entry: 'functions/me/password.ts', table: 'readwrite', description: 'Change my password (user access token)', passwordHashing: true, sendsMail: true },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];
 

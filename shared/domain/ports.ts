@@ -3,7 +3,7 @@
  * (for DynamoDB the local adapter *is* the AWS adapter pointed at DynamoDB Local).
  */
 import type { AuditRecord } from './audit';
-import type { Tenant } from './tenant';
+import type { Plan, Tenant, TenantStatus } from './tenant';
 import type { FlagValue, Invitation, OperatorUser, TenantUser } from './model';
 
 export interface Clock {
@@ -30,11 +30,25 @@ export interface ProvisioningBundle {
   readonly flags: readonly FlagValue[];
 }
 
+/** GET /v1/tenants filters (issue #4). Prefixes match case-insensitively; all given filters must hold. */
+export interface TenantSearch {
+  readonly domainPrefix?: string | undefined;
+  readonly namePrefix?: string | undefined;
+  readonly status?: TenantStatus | undefined;
+  readonly plan?: Plan | undefined;
+}
+
 export interface TenantStore {
   /** Throws ConflictError when the domain (or an id) is taken; writes nothing then. */
   provision(bundle: ProvisioningBundle): Promise<void>;
   get(tenantId: string): Promise<Tenant | undefined>;
-  list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Tenant>>;
+  /**
+   * Without a search: every tenant, oldest first. With one: prefix searches sort by domain or name,
+   * status/plan filters alone by age. A page may hold fewer than `limit` items while `nextCursor` is set
+   * (the read per call is bounded); only a null cursor means the end. Throws ValidationError for a cursor
+   * this search did not issue.
+   */
+  list(options: { limit: number; cursor?: string | undefined; search?: TenantSearch | undefined }): Promise<Page<Tenant>>;
   /** Optimistic concurrency on updatedAt; keeps the purge queue in step with PendingDeletion. */
   save(tenant: Tenant, previous: Tenant): Promise<void>;
   /** Tenants whose grace period ended by `now` (FR-OPS-002). */
@@ -42,6 +56,12 @@ export interface TenantStore {
   /** Deletes every item of the tenant; resumable and idempotent. Returns how many items it deleted. */
   purge(tenantId: string, now: Date): Promise<{ deletedItems: number; domain: string | null }>;
   isPurged(tenantId: string): Promise<boolean>;
+  /**
+   * Migration for tenants written before their search entries existed: rewrites the entries of up to
+   * `limit` tenants from the cursor on (oldest first). Resumable by cursor, idempotent, safe alongside
+   * live writes.
+   */
+  rebuildSearchIndex(options: { limit: number; cursor?: string | undefined }): Promise<{ rebuilt: number; nextCursor: string | null }>;
 }
 
 export interface OperatorIdentity {

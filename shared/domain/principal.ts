@@ -29,6 +29,8 @@ export interface UserPrincipal {
   readonly userId: string;
   readonly sessionId: string | null;
   readonly clientId: string;
+  /** Read from the store on every request, never trusted from the token. */
+  readonly role: 'Owner' | 'Administrator' | 'User';
 }
 
 export type Principal = OperatorPrincipal | UserPrincipal;
@@ -36,4 +38,10 @@ export type Principal = OperatorPrincipal | UserPrincipal;
 export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer' = 'operator'): Actor {
   // DAT-LOG's actor_type has no Developer: developers are platform Users (the record's role says more).
   return { id: user.id, type: kind === 'operator' ? 'Operator' : 'User', tenantId: null };
+}
+
+/** The permission matrix's view of a principal (shared/domain/authorization.ts). */
+export function subjectOf(p: Principal): { role: 'Owner' | 'Administrator' | 'User' | 'Operator' | 'Developer'; tenantId: string | null } {
+  if (p.kind === 'user') return { role: p.role, tenantId: p.tenantId };
+  return { role: p.kind === 'operator' ? 'Operator' : 'Developer', tenantId: null };
 }

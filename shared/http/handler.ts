@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { container as defaultContainer, type Container } from '../composition';
 import { MAX_JSON_BODY_BYTES } from '../config/constants';
 import type { RequestOrigin } from '../domain/audit';
-import type { OperatorPrincipal, UserPrincipal } from '../domain/principal';
+import type { OperatorPrincipal, Principal, UserPrincipal } from '../domain/principal';
 import { writeAudit } from './audit';
 import type { Logger } from './logger';
 import { auditFailures } from './middleware/audit-failures';
@@ -21,7 +21,7 @@ export interface HandlerInput<B, Q, P, A extends AuthRequirement> {
   readonly body: B;
   readonly query: Q;
   readonly params: P;
-  readonly principal: A extends 'none' ? undefined : A extends 'user' ? UserPrincipal : OperatorPrincipal;
+  readonly principal: A extends 'none' ? undefined : A extends 'user' ? UserPrincipal : A extends 'tenant' ? Principal : OperatorPrincipal;
   readonly origin: RequestOrigin;
   readonly deps: Container;
   readonly log: Logger;

@@ -78,3 +78,22 @@ export function nagFindings(scope: import('constructs').IConstruct, severity: 'e
 export function formatFindings(findings: readonly NagFinding[]): string {
   return findings.map((f) => `${f.rule} (${f.severity}) on ${f.resources.join(', ')}\n  ${f.description}`).join('\n');
 }
+
+/**
+ * Throws when the template has a dependency cycle among its resources (Ref, Fn::GetAtt, DependsOn, ...):
+ * CloudFormation would reject it at deploy time. `Template.fromJSON` runs that check (synthesize() gets
+ * it on every template); this names it in the tests that are about it.
+ */
+export function assertNoDependencyCycle(template: Template): void {
+  Template.fromJSON(template.toJSON());
+}
+
+/** The environment variables of every Lambda function in a template, by logical id. */
+export function functionEnvironments(template: Template): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, fn]) => [
+      id,
+      ((fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables ?? {}),
+    ]),
+  );
+}

@@ -9,7 +9,17 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app';
 import { HOME_REGION_IDS, type HomeRegion } from '../../shared/config/constants';
-import { cdkJsonContext, formatFindings, nagFindings, SKIP_BUNDLING, synthesize, type SynthesizedApp } from './helpers';
+import { JOBS, ROUTES } from '../../shared/config/routes';
+import {
+  assertNoDependencyCycle,
+  cdkJsonContext,
+  formatFindings,
+  functionEnvironments,
+  nagFindings,
+  SKIP_BUNDLING,
+  synthesize,
+  type SynthesizedApp,
+} from './helpers';
 
 const DOMAINS: Record<HomeRegion, string> = {
   'ap-northeast-1': 'api.jp.control-plane.example.com',
@@ -59,8 +69,13 @@ describe('Regional stacks (stage prod, custom domain)', () => {
       });
     });
 
-    it('NFR-OPS-004: the key and every log group are retained', () => {
-      template().hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ EnableKeyRotation: true }) });
+    it('NFR-OPS-004, NFR-SEC-004: both keys (data, token-signing) and every log group are retained', () => {
+      const keys = Object.values(template().findResources('AWS::KMS::Key'));
+      expect(keys).toHaveLength(2);
+      for (const key of keys) {
+        expect(key).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 } });
+      }
+      template().hasResourceProperties('AWS::KMS::Alias', { AliasName: `alias/control-plane/prod/${region}/token-signing` });
       const logGroups = Object.values(template().findResources('AWS::Logs::LogGroup'));
       expect(logGroups.length).toBeGreaterThan(0);
       for (const lg of logGroups) expect(lg.DeletionPolicy).toBe('Retain');
@@ -88,6 +103,13 @@ describe('Regional stacks (stage prod, custom domain)', () => {
         Stage: { Ref: Match.stringLikeRegexp('^ApiRestApiDeploymentStageprod') },
       });
       template().hasOutput('ApiDomainTarget', { Value: Match.anyValue() });
+    });
+
+    it('ISSUER (issue #3): with a custom domain, every function gets https://<apiDomainName>', () => {
+      const envs = Object.values(functionEnvironments(template()));
+      expect(envs).toHaveLength(ROUTES.length + JOBS.length);
+      for (const env of envs) expect(env['ISSUER']).toBe(`https://${DOMAINS[region]}`);
+      expect(() => assertNoDependencyCycle(template())).not.toThrow();
     });
 
     it('cdk-nag AwsSolutions: zero unacknowledged errors', () => {

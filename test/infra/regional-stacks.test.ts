@@ -3,14 +3,17 @@
  * bundling (local esbuild) so a broken handler entry fails here.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOME_REGION_IDS, HOME_REGIONS, TABLE_SCHEMA, type HomeRegion } from '../../shared/config/constants';
-import { ROUTES, type RouteDef } from '../../shared/config/routes';
-import type { RegionalStack } from '../../lib/regional-stack';
-import { cdkJsonContext, formatFindings, nagFindings, synthesize, type SynthesizedApp } from './helpers';
+import { JOBS, ROUTES, type RouteDef } from '../../shared/config/routes';
+import { SIGNING_KEY_PURPOSE } from '../../shared/adapters/aws/kms-signing-keys';
+import { TOKEN_SIGNING_PURPOSE } from '../../lib/constructs/token-signing-key';
+import { MAIL_SENDING_ROUTES, SIGNING_KEY_GRANTS, type RegionalStack } from '../../lib/regional-stack';
+import { assertNoDependencyCycle, cdkJsonContext, formatFindings, functionEnvironments, nagFindings, synthesize, type SynthesizedApp } from './helpers';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -24,6 +27,22 @@ const logicalId = (stack: Stack, element: unknown): string => stack.getLogicalId
 const fnLogicalId = (stack: RegionalStack, route: RouteDef): string =>
   logicalId(stack, stack.functions.get(route.id)?.fn.node.defaultChild);
 const tableLogicalId = (stack: RegionalStack): string => logicalId(stack, stack.dataTable.table.node.defaultChild);
+const signingKeyLogicalId = (stack: RegionalStack): string => logicalId(stack, stack.tokenSigningKey.key.node.defaultChild);
+const PASSWORD_ROUTES = ROUTES.filter((r) => r.passwordHashing);
+
+/** The unpacked asset directory of a route's function (the bundle as it is deployed). */
+function assetDir(template: Template, stack: RegionalStack, route: RouteDef): string {
+  const resources = template.toJSON().Resources as Resources;
+  const code = resources[fnLogicalId(stack, route)]?.Properties?.Code as { S3Key: string };
+  return path.join(synth.assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+}
+
+/** The execute-api stage URL the functions get as ISSUER when neither issuerUrl nor a custom domain is set. */
+function executeApiIssuer(stack: RegionalStack, region: HomeRegion) {
+  return {
+    'Fn::Join': ['', ['https://', { Ref: logicalId(stack, stack.api.api.node.defaultChild) }, `.execute-api.${region}.`, { Ref: 'AWS::URLSuffix' }, '/dev']],
+  };
+}
 
 /** Every IAM action the function's role is allowed, with the resources of each statement. */
 function roleStatements(template: Template, stack: RegionalStack, route: RouteDef) {
@@ -89,10 +108,95 @@ describe('Regional stacks (stage dev)', () => {
       });
     });
 
-    it('NFR-SEC-002: the KMS key rotates and has a per-stage, per-region alias', () => {
-      template().resourceCountIs('AWS::KMS::Key', 1);
-      template().hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-      template().hasResourceProperties('AWS::KMS::Alias', { AliasName: `alias/control-plane/dev/${region}` });
+    it('NFR-SEC-002: the KMS keys rotate and have per-stage, per-region aliases', () => {
+      // The data key and the token-signing wrap key (ADR-0005), nothing else.
+      template().resourceCountIs('AWS::KMS::Key', 2);
+      for (const key of Object.values(template().findResources('AWS::KMS::Key'))) {
+        expect(key.Properties).toMatchObject({ EnableKeyRotation: true });
+      }
+      template().hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: `alias/control-plane/dev/${region}`,
+        TargetKeyId: { 'Fn::GetAtt': [logicalId(stack(), stack().dataKey.key.node.defaultChild), 'Arn'] },
+      });
+    });
+
+    it('NFR-SEC-004, ADR-0005: a dedicated symmetric token-signing wrap key, rotating, root-only key policy, destroyed in dev', () => {
+      const keyId = signingKeyLogicalId(stack());
+      const key = (template().toJSON().Resources as Resources)[keyId];
+      expect(key).toMatchObject({
+        Type: 'AWS::KMS::Key',
+        DeletionPolicy: 'Delete',
+        Properties: { EnableKeyRotation: true, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', PendingWindowInDays: 7 },
+      });
+      expect(keyId).not.toBe(logicalId(stack(), stack().dataKey.key.node.defaultChild));
+      // CDK's default key policy: the account root (delegating to IAM), no other principal.
+      expect((key?.Properties?.KeyPolicy as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Action: 'kms:*',
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+          Resource: '*',
+        },
+      ]);
+      template().hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: `alias/control-plane/dev/${region}/token-signing`,
+        TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      });
+    });
+
+    it('ADR-0005: the IAM condition uses the encryption-context purpose the signing-key store sends', () => {
+      expect(TOKEN_SIGNING_PURPOSE).toBe(SIGNING_KEY_PURPOSE);
+    });
+
+    it('NFR-SEC-005, ADR-0005: only OidcToken and KeysRotate may use the token-signing key: Encrypt and Decrypt, with purpose token-signing', () => {
+      expect(Object.keys(SIGNING_KEY_GRANTS).sort()).toEqual(['KeysRotate', 'OidcToken']);
+      const keyArn = { 'Fn::GetAtt': [signingKeyLogicalId(stack()), 'Arn'] };
+      for (const route of ROUTES) {
+        const onKey = roleStatements(template(), stack(), route).filter((s) => JSON.stringify(s.resources).includes(`"${signingKeyLogicalId(stack())}"`));
+        if (route.id === 'OidcToken' || route.id === 'KeysRotate') {
+          expect(onKey, route.id).toEqual([
+            {
+              actions: ['kms:Encrypt', 'kms:Decrypt'],
+              resources: [keyArn],
+              conditions: { StringEquals: { 'kms:EncryptionContext:purpose': 'token-signing' } },
+            },
+          ]);
+        } else {
+          expect(onKey, `${route.id} must have no permission on the token-signing key`).toEqual([]);
+        }
+      }
+    });
+
+    it('NFR-SEC-005: no IAM role or policy but those of OidcToken and KeysRotate mentions the token-signing key', () => {
+      const keyId = signingKeyLogicalId(stack());
+      const allowed = ['OidcToken', 'KeysRotate'].map((id) => logicalId(stack(), stack().functions.get(id)?.role.node.defaultChild));
+      const resources = template().toJSON().Resources as Resources;
+      const mentioning = Object.entries(resources)
+        .filter(([, r]) => r.Type.startsWith('AWS::IAM::') && JSON.stringify(r.Properties).includes(`"${keyId}"`))
+        .map(([id, r]) => ({ id, roles: (r.Properties?.Roles ?? []) as unknown[] }));
+      expect(mentioning.map((m) => m.id)).toHaveLength(2);
+      for (const m of mentioning) {
+        expect(m.roles).toHaveLength(1);
+        expect(allowed.map((roleId) => ({ Ref: roleId }))).toContainEqual(m.roles[0]);
+      }
+      // The control: the grant is really found by the scan above.
+      expect(new Set(mentioning.map((m) => JSON.stringify(m.roles[0])))).toEqual(new Set(allowed.map((roleId) => JSON.stringify({ Ref: roleId }))));
+    });
+
+    it('FR-AUTH-004, NFR-SEC-005: only the routes that send mail may, and only from the sender domain identity', () => {
+      // Written out by hand: adding a mail-sending route must be a deliberate change here too.
+      expect([...MAIL_SENDING_ROUTES].sort()).toEqual(['MePasswordChange', 'PasswordForgotSubmit', 'PasswordResetSubmit', 'TenantsCreate', 'UsersInvite', 'UsersResendInvitation']);
+      const senderIdentity = {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ses:${region}:`, { Ref: 'AWS::AccountId' }, ':identity/example.com']],
+      };
+      for (const route of ROUTES) {
+        const ses = roleStatements(template(), stack(), route).filter((s) => s.actions.some((a) => a.startsWith('ses:')));
+        if (MAIL_SENDING_ROUTES.includes(route.id)) {
+          expect(ses).toEqual([{ actions: ['ses:SendEmail'], resources: [senderIdentity] }]);
+        } else {
+          expect(ses, `${route.id} must not send mail`).toEqual([]);
+        }
+      }
     });
 
     it('NFR-OPS-004: point-in-time recovery', () => {
@@ -137,13 +241,19 @@ describe('Regional stacks (stage dev)', () => {
       });
     });
 
-    it.each(ROUTES.map((r) => [r.id, r] as const))('route %s has its own Node 22 arm64 function', (_id, route) => {
+    it('every route and every job has exactly one function, and no other function exists', () => {
+      template().resourceCountIs('AWS::Lambda::Function', ROUTES.length + JOBS.length);
+      expect(new Set(ROUTES.map((r) => fnLogicalId(stack(), r))).size).toBe(ROUTES.length);
+    });
+
+    it.each(ROUTES.map((r) => [r.id, r] as const))('route %s has its own Node 22 function (arm64; x86_64 for argon2)', (_id, route) => {
       const resources = template().toJSON().Resources as Resources;
       const fn = resources[fnLogicalId(stack(), route)];
       expect(fn?.Type).toBe('AWS::Lambda::Function');
       expect(fn?.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
+        // The prebuilt argon2 addon shipped with passwordHashing routes is linux-x64-gnu.
+        Architectures: [route.passwordHashing ? 'x86_64' : 'arm64'],
         Timeout: 10,
         MemorySize: route.entry.startsWith('functions/health/') ? 256 : 512,
         Handler: 'index.handler',
@@ -158,6 +268,9 @@ describe('Regional stacks (stage dev)', () => {
             OPERATOR_GROUPS_CLAIM: cdkJsonContext().operatorGroupsClaim,
             OPERATOR_GROUP: cdkJsonContext().operatorGroup,
             MAIL_SENDER: cdkJsonContext().mailSender,
+            DEVELOPER_GROUP: 'cp-developers',
+            SIGNING_KEY_KMS_KEY_ID: { 'Fn::GetAtt': [signingKeyLogicalId(stack()), 'Arn'] },
+            ISSUER: executeApiIssuer(stack(), region),
             NODE_OPTIONS: '--enable-source-maps',
           },
         },
@@ -167,12 +280,45 @@ describe('Regional stacks (stage dev)', () => {
       expect(resources[logGroupRef]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 365 } });
     });
 
+    it('only the passwordHashing routes run on x86_64', () => {
+      // At least the password login and the invitation acceptance hash passwords.
+      expect(PASSWORD_ROUTES.map((r) => r.id)).toEqual(expect.arrayContaining(['InvitationAccept', 'OidcLoginSubmit']));
+      const x86 = Object.entries(template().findResources('AWS::Lambda::Function'))
+        .filter(([, fn]) => JSON.stringify(fn.Properties.Architectures) === '["x86_64"]')
+        .map(([id]) => id)
+        .sort();
+      expect(x86).toEqual(PASSWORD_ROUTES.map((r) => fnLogicalId(stack(), r)).sort());
+    });
+
+    it('CON-SEC-001: passwordHashing bundles ship the argon2 addon with its linux-x64-gnu binary, and it loads from there', () => {
+      for (const route of PASSWORD_ROUTES) {
+        const dir = assetDir(template(), stack(), route);
+        expect(existsSync(path.join(dir, 'node_modules/@node-rs/argon2/package.json')), route.id).toBe(true);
+        const binary = path.join(dir, 'node_modules/@node-rs/argon2-linux-x64-gnu/argon2.linux-x64-gnu.node');
+        expect(existsSync(binary), route.id).toBe(true);
+        // ELF, 64-bit, machine x86-64 (0x3e): what Lambda's x86_64 Amazon Linux loads.
+        const header = readFileSync(binary).subarray(0, 20);
+        expect([...header.subarray(0, 5)]).toEqual([0x7f, 0x45, 0x4c, 0x46, 2]);
+        expect(header.readUInt16LE(18)).toBe(0x3e);
+        // Resolved the way the handler resolves it at runtime: createRequire(import.meta.url) in index.mjs.
+        const requireFromBundle = createRequire(path.join(dir, 'index.mjs'));
+        const addon = requireFromBundle.resolve('@node-rs/argon2');
+        expect(addon.startsWith(dir)).toBe(true);
+        expect(createRequire(addon).resolve('@node-rs/argon2-linux-x64-gnu').startsWith(dir)).toBe(true);
+        const argon2 = requireFromBundle('@node-rs/argon2') as typeof import('@node-rs/argon2');
+        expect(argon2.verifySync(argon2.hashSync('correct horse', { memoryCost: 1024, timeCost: 1 }), 'correct horse')).toBe(true);
+      }
+    });
+
+    it('other bundles contain no node_modules at all (everything else is bundled by esbuild)', () => {
+      for (const route of ROUTES.filter((r) => !r.passwordHashing)) {
+        expect(existsSync(path.join(assetDir(template(), stack(), route), 'node_modules')), route.id).toBe(false);
+      }
+    });
+
     it('the bundles are real ESM with a require() shim and source maps', () => {
-      const resources = template().toJSON().Resources as Resources;
       for (const route of ROUTES) {
-        const code = resources[fnLogicalId(stack(), route)]?.Properties?.Code as { S3Key: string };
-        const assetDir = path.join(synth.assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
-        const bundle = path.join(assetDir, 'index.mjs');
+        const bundle = path.join(assetDir(template(), stack(), route), 'index.mjs');
         expect(existsSync(bundle), `${route.entry} was not bundled to ${bundle}`).toBe(true);
         expect(readFileSync(bundle, 'utf8')).toMatch(/^import \{ createRequire \} from 'module'; const require = createRequire\(import\.meta\.url\);/);
         expect(existsSync(`${bundle}.map`)).toBe(true);
@@ -292,6 +438,43 @@ describe('Regional stacks (stage dev)', () => {
       const associations = Object.values(template().findResources('AWS::WAFv2::WebACLAssociation'));
       expect(associations).toHaveLength(1);
       expect(JSON.stringify(associations[0]?.Properties.ResourceArn)).toContain(`{"Ref":"${stageId}"}`);
+    });
+
+    it('ISSUER (issue #3): without issuerUrl or a custom domain, every function gets the execute-api stage URL', () => {
+      const envs = Object.values(functionEnvironments(template()));
+      expect(envs).toHaveLength(ROUTES.length + JOBS.length);
+      for (const env of envs) expect(env['ISSUER']).toEqual(executeApiIssuer(stack(), region));
+    });
+
+    it('FR-OPS-002: each job runs on its EventBridge schedule, with the same table grants as a readwrite route', () => {
+      for (const job of JOBS) {
+        const fn = stack().jobs.get(job.id);
+        expect(fn).toBeDefined();
+        const fnId = stack().getLogicalId(fn!.fn.node.defaultChild as CfnElement);
+        template().hasResourceProperties('AWS::Events::Rule', {
+          ScheduleExpression: job.schedule,
+          State: 'ENABLED',
+          Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })]),
+        });
+      }
+      template().resourceCountIs('AWS::Events::Rule', JOBS.length);
+    });
+
+    it('ISSUER references only the RestApi resource: the template has no dependency cycle', () => {
+      expect(() => assertNoDependencyCycle(template())).not.toThrow();
+      // Control: had ISSUER referenced the Stage (api.url does), the functions would depend on the stage,
+      // which depends on the deployment, the methods, and so on the functions.
+      const json = structuredClone(template().toJSON()) as { Resources: Resources };
+      const fnId = fnLogicalId(stack(), ROUTES[0]!);
+      const stageId = logicalId(stack(), stack().api.api.deploymentStage.node.defaultChild);
+      (json.Resources[fnId]!.Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables['ISSUER'] = { Ref: stageId };
+      const cyclic = Template.fromJSON(json, { skipCyclicalDependenciesCheck: true });
+      expect(() => assertNoDependencyCycle(cyclic)).toThrow(new RegExp(`dependency cycle: .*${fnId}.*${stageId}|dependency cycle: .*${stageId}.*${fnId}`));
+    });
+
+    it('DEVELOPER_GROUP defaults to cp-developers (cdk.json developerGroup)', () => {
+      expect(cdkJsonContext().developerGroup).toBe('cp-developers');
+      for (const env of Object.values(functionEnvironments(template()))) expect(env['DEVELOPER_GROUP']).toBe('cp-developers');
     });
 
     it('has no custom domain unless configured', () => {

@@ -8,11 +8,13 @@ import type { FlagValue, Invitation, OperatorUser, TenantUser } from '../../doma
 import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES } from '../../domain/model';
 import { PLANS, TENANT_STATUSES, type Tenant } from '../../domain/tenant';
 import type { AuditRecord } from '../../domain/audit';
-import { keys } from './keys';
+import { keys, TENANT_SEARCH_KINDS, tenantNameSearchKey, type TenantSearchKind } from './keys';
 
 export const ENTITY = {
   tenant: 'Tenant',
   tenantDomain: 'TenantDomain',
+  /** A tenant's search entry (keys.ts, TENANT SEARCH): a copy of the tenant under another GSI1 key. */
+  tenantSearch: 'TenantSearch',
   user: 'User',
   userEmail: 'UserEmail',
   invitation: 'Invitation',
@@ -58,6 +60,14 @@ export function decodeTenant(item: unknown): Tenant {
   return tenant;
 }
 
+const tenantListingItem = tenantItem.extend({ entity: z.enum([ENTITY.tenant, ENTITY.tenantSearch]) });
+
+/** A row of a tenant listing or search: the tenant item itself or one of its search entries. */
+export function decodeTenantListing(item: unknown): Tenant {
+  const { entity: _entity, ...tenant } = decode(tenantListingItem, item, 'tenant listing');
+  return tenant;
+}
+
 export function decodeOperator(item: unknown): OperatorUser {
   const { entity: _entity, ...rest } = decode(operatorItem, item, 'operator');
   return { ...rest, tenantId: null, role: 'Operator', status: 'Active' };
@@ -65,6 +75,28 @@ export function decodeOperator(item: unknown): OperatorUser {
 
 export function toTenantItem(t: Tenant): Record<string, unknown> {
   return { ...keys.tenant(t.id), ...keys.tenantIndex(t.createdAt, t.id), entity: ENTITY.tenant, ...t };
+}
+
+/**
+ * The tenant's search entries (keys.ts, TENANT SEARCH). Each is a full copy of the tenant, so a search
+ * page is served from the index alone, and carries `searchName` for a name filter on the domain index.
+ * Whoever writes the tenant item writes these in the same transaction (provision, save).
+ */
+export function toTenantSearchItems(t: Tenant): Record<string, unknown>[] {
+  const gsi: Record<TenantSearchKind, { GSI1PK: string; GSI1SK: string }> = {
+    DOMAIN: keys.tenantSearch.domain(t.domain, t.id),
+    NAME: keys.tenantSearch.name(t.name, t.id),
+    STATUS: keys.tenantSearch.status(t.status, t.createdAt, t.id),
+    PLAN: keys.tenantSearch.plan(t.plan, t.createdAt, t.id),
+    STATUSPLAN: keys.tenantSearch.statusPlan(t.status, t.plan, t.createdAt, t.id),
+  };
+  return TENANT_SEARCH_KINDS.map((kind) => ({
+    ...keys.tenantSearchEntry(t.id, kind),
+    ...gsi[kind],
+    entity: ENTITY.tenantSearch,
+    ...t,
+    searchName: tenantNameSearchKey(t.name),
+  }));
 }
 
 export function toTenantDomainItem(t: Tenant): Record<string, unknown> {
@@ -75,8 +107,13 @@ export function toUserItem(u: TenantUser): Record<string, unknown> {
   return { ...keys.user(u.tenantId, u.id), entity: ENTITY.user, ...u };
 }
 
+/**
+ * The email sentinel doubles as the tenant's user index, sorted by email: it carries role and status so
+ * that listing and filtering 10,000+ users is one Query with a filter (NFR-CAP-002), and every write that
+ * changes a user's role or status rewrites it in the same transaction.
+ */
 export function toUserEmailItem(u: TenantUser): Record<string, unknown> {
-  return { ...keys.userEmail(u.tenantId, u.email), entity: ENTITY.userEmail, tenantId: u.tenantId, userId: u.id };
+  return { ...keys.userEmail(u.tenantId, u.email), entity: ENTITY.userEmail, tenantId: u.tenantId, userId: u.id, email: u.email, role: u.role, status: u.status, createdAt: u.createdAt };
 }
 
 export function toInvitationItem(i: Invitation): Record<string, unknown> {

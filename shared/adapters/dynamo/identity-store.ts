@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { InternalError, ValidationError } from '../../domain/errors';
 import { APP_ENVIRONMENTS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
@@ -232,6 +232,39 @@ export class DynamoIdentityStore implements IdentityStore {
     }
   }
 
+  async loadLiveContext(ids: { tenantId: string; userId: string; clientId: string; sessionId: string }) {
+    const wanted = {
+      tenant: keys.tenant(ids.tenantId),
+      user: keys.user(ids.tenantId, ids.userId),
+      app: keys.app(ids.clientId),
+      session: keys.session(ids.tenantId, ids.userId, ids.sessionId),
+      enabled: keys.tenantApp(ids.tenantId, ids.clientId),
+    };
+    const found = new Map<string, Record<string, unknown>>();
+    let request: Record<string, unknown>[] = Object.values(wanted).map((k) => ({ ...k }));
+    try {
+      for (let attempt = 0; request.length > 0; attempt++) {
+        if (attempt > 6) throw new InternalError('liveness read: unprocessed keys after retries');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        // Consistent reads: a revocation or suspension a moment ago must be seen now (FR-OPS-001).
+        const out = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: request, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.table] ?? []) found.set(`${String(item['PK'])}|${String(item['SK'])}`, item);
+        request = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+    const at = (k: { PK: string; SK: string }) => found.get(`${k.PK}|${k.SK}`);
+    const userItemRaw = at(wanted.user);
+    return {
+      tenant: at(wanted.tenant) ? decodeTenant(at(wanted.tenant)) : undefined,
+      user: userItemRaw && userItemRaw['entity'] === ENTITY.user ? decode(userItem, userItemRaw, 'user') : undefined,
+      app: at(wanted.app) ? decode(appItem, at(wanted.app), 'app') : undefined,
+      session: at(wanted.session) ? decode(sessionItem, at(wanted.session), 'session') : undefined,
+      enabled: at(wanted.enabled) !== undefined,
+    };
+  }
+
   // --- tenants and users --------------------------------------------------------------------------
   async findTenantByDomain(domain: string): Promise<Tenant | undefined> {
     const sentinel = await this.get(keys.tenantDomain(domain));
@@ -305,6 +338,19 @@ export class DynamoIdentityStore implements IdentityStore {
                 ExpressionAttributeValues: { ':active': 'Active', ':invited': 'Invited', ':h': passwordHash, ':t': at },
               },
             },
+            // The email sentinel is the user index (role and status denormalised): keep it in step.
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.userEmail(invitation.tenantId, invitation.email),
+                UpdateExpression: 'SET #s = :active',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':active': 'Active' },
+              },
+            },
+            ...(invitation.role === 'Owner'
+              ? [{ Put: { TableName: this.table, Item: { ...keys.activeOwner(invitation.tenantId, invitation.userId), entity: 'ActiveOwner', userId: invitation.userId } } }]
+              : []),
           ],
         }),
       );

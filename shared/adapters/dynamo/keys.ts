@@ -5,6 +5,7 @@
  */
 import { PLATFORM_PARTITIONS } from '../../config/constants';
 import { SIGNING_KEY_PARTITION } from '../../config/constants';
+import type { Plan, TenantStatus } from '../../domain/tenant';
 
 export interface ItemKey {
   readonly PK: string;
@@ -12,6 +13,73 @@ export interface ItemKey {
 }
 
 const TENANT = 'TENANT#';
+
+/*
+ * TENANT SEARCH (issue #4, NFR-CAP-001) — every request path is a Query on GSI1, never a Scan, and the
+ * table keeps its single GSI.
+ *
+ * Besides the tenant item (GSI1PK `TENANTS`, GSI1SK `<createdAt>#<id>`: the unfiltered listing, oldest
+ * first), each tenant has five search entries in its OWN partition (PK `TENANT#<id>`,
+ * SK `TENANTIDX#<kind>`), each a full copy of the tenant's attributes placed in a GSI1 partition:
+ *
+ *   kind        GSI1PK                               GSI1SK                    serves
+ *   DOMAIN      TENANTS#DOMAIN                       <domain>#<id>             domainPrefix (begins_with)
+ *   NAME        TENANTS#NAME                         <search name>#<id>        namePrefix (begins_with)
+ *   STATUS      TENANTS#STATUS#<status>              <createdAt>#<id>          status
+ *   PLAN        TENANTS#PLAN#<plan>                  <createdAt>#<id>          plan
+ *   STATUSPLAN  TENANTS#STATUS#<status>#PLAN#<plan>  <createdAt>#<id>          status + plan
+ *
+ * Why entries in the tenant partition rather than a partition of their own: the purge walks the
+ * tenant partition, so it removes them with everything else, and the write functions' grants need no
+ * new leading key. Why one entry per filter rather than a FilterExpression on `TENANTS`: a filter reads
+ * (and bills) every tenant it rejects, so a rare status or plan among 10,000 tenants would read them all
+ * and hand back empty pages; with a partition per value a filtered page costs what it returns. Only a
+ * prefix combined with status/plan uses a FilterExpression, over the already narrowed prefix range.
+ * The price is six items rewritten per lifecycle change (TenantStore.save, one transaction), which is
+ * rare, operator-driven and far below the 100-item transaction limit.
+ *
+ * The entries' base keys never change (SK `TENANTIDX#<kind>`), so a Put overwrites an entry even when its
+ * GSI1 keys move (a status change moves the STATUS entry to another GSI1 partition): no delete needed.
+ * Each GSI1 partition holds all tenants of the region, as `TENANTS` already does; at operator traffic
+ * and thousands of tenants that is far below a partition's limits.
+ */
+export type TenantSearchKind = 'DOMAIN' | 'NAME' | 'STATUS' | 'PLAN' | 'STATUSPLAN';
+export const TENANT_SEARCH_KINDS: readonly TenantSearchKind[] = ['DOMAIN', 'NAME', 'STATUS', 'PLAN', 'STATUSPLAN'];
+
+interface GsiKey {
+  readonly GSI1PK: string;
+  readonly GSI1SK: string;
+}
+
+const SEARCH_ENTRY = 'TENANTIDX#';
+
+const SEARCH_PARTITIONS = {
+  domain: 'TENANTS#DOMAIN',
+  name: 'TENANTS#NAME',
+  status: (status: TenantStatus): string => `TENANTS#STATUS#${status}`,
+  plan: (plan: Plan): string => `TENANTS#PLAN#${plan}`,
+  statusPlan: (status: TenantStatus, plan: Plan): string => `TENANTS#STATUS#${status}#PLAN#${plan}`,
+} as const;
+
+/**
+ * The name as search compares it: whitespace runs (any Unicode space) become one space, the ends are
+ * trimmed, and it is lowercased locale-independently — so `  ACME   corp` finds `Acme Corp`. No Unicode
+ * normalisation (NFC/NFKC): it could multiply a name's length past the 1,024-byte sort-key limit; as it
+ * is, a 128-character name stays under ~400 bytes even escaped.
+ */
+export function tenantNameSearchKey(name: string): string {
+  return name.replace(/\s+/gu, ' ').trim().toLowerCase();
+}
+
+/**
+ * `#` ends the name in GSI1SK, so it (and `%`, the escape character) is percent-escaped inside the name:
+ * otherwise the prefix `ab#` would match the tenant named `ab` through its id. The escape maps each
+ * character on its own and no code is a prefix of another, so "name starts with p" holds exactly when
+ * "escaped name starts with escaped p" — begins_with stays exact.
+ */
+function nameSortKey(searchKey: string): string {
+  return searchKey.replace(/%/g, '%25').replace(/#/g, '%23');
+}
 
 export const keys = {
   tenantPartition: (tenantId: string): string => `${TENANT}${tenantId}`,
@@ -24,6 +92,22 @@ export const keys = {
     GSI1SK: `${createdAt}#${tenantId}`,
   }),
   tenantIndexPartition: 'TENANTS',
+  /** A tenant's search entry of one kind (see TENANT SEARCH below): in the tenant's own partition. */
+  tenantSearchEntry: (tenantId: string, kind: TenantSearchKind): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `${SEARCH_ENTRY}${kind}` }),
+  tenantSearchEntryPrefix: SEARCH_ENTRY,
+  tenantSearch: {
+    domain: (domain: string, tenantId: string): GsiKey => ({ GSI1PK: SEARCH_PARTITIONS.domain, GSI1SK: `${domain}#${tenantId}` }),
+    name: (name: string, tenantId: string): GsiKey => ({ GSI1PK: SEARCH_PARTITIONS.name, GSI1SK: `${nameSortKey(tenantNameSearchKey(name))}#${tenantId}` }),
+    status: (status: TenantStatus, createdAt: string, tenantId: string): GsiKey => ({ GSI1PK: SEARCH_PARTITIONS.status(status), GSI1SK: `${createdAt}#${tenantId}` }),
+    plan: (plan: Plan, createdAt: string, tenantId: string): GsiKey => ({ GSI1PK: SEARCH_PARTITIONS.plan(plan), GSI1SK: `${createdAt}#${tenantId}` }),
+    statusPlan: (status: TenantStatus, plan: Plan, createdAt: string, tenantId: string): GsiKey => ({
+      GSI1PK: SEARCH_PARTITIONS.statusPlan(status, plan),
+      GSI1SK: `${createdAt}#${tenantId}`,
+    }),
+  },
+  tenantSearchPartitions: SEARCH_PARTITIONS,
+  /** What a name-prefix search passes to begins_with(GSI1SK, …): normalised and escaped like the stored key. */
+  tenantNameSearchPrefix: (prefix: string): string => nameSortKey(tenantNameSearchKey(prefix)),
   user: (tenantId: string, userId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USER#${userId}` }),
   /** Uniqueness of a user's email within a tenant (ERR-VAL-409). */
   userEmail: (tenantId: string, email: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USEREMAIL#${email}` }),
@@ -70,5 +154,20 @@ export const keys = {
   purgeQueuePartition: 'PLATFORM#PURGEQUEUE',
   /** What remains of a purged tenant: its id and domain, so it answers ERR-RES-410 and a purge can resume. */
   purgedTenant: (tenantId: string): ItemKey => ({ PK: 'PLATFORM#PURGED', SK: `TENANT#${tenantId}` }),
+  /** One item per Active Owner, so "is this the last Owner?" is a tiny Query (FR-TENANT-004/006/002). */
+  activeOwner: (tenantId: string, userId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `OWNER#${userId}` }),
+  userEmailPrefix: 'USEREMAIL#',
+  // --- data subject rights (CON-COMP-001, doc/privacy.md) ------------------------------------------
+  /** What remains of an erased user: proof of the erasure and a pseudonym, no personal data. */
+  erasedUser: (tenantId: string, userId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `ERASED#${userId}` }),
+  /** Sort-key prefixes of tenant items that name a user only in an attribute (found by Query + filter). */
+  invitationPrefix: 'INVITE#',
+  passwordResetPrefix: 'RESET#',
+  authorizationCodePrefix: 'CODE#',
+  tenantAuditPrefix: 'AUDIT#',
+  /** Sort-key bounds of a tenant's audit records written at or after `sinceIso` ('~' sorts after any ISO time). */
+  tenantAuditSince: (sinceIso: string): { readonly from: string; readonly to: string } => ({ from: `AUDIT#${sinceIso}`, to: 'AUDIT#~' }),
+  /** FR-AUTH-006 / FR-TENANT-001: the tenant's editable settings. */
+  tenantSettings: (tenantId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: 'SETTINGS' }),
   health: (): ItemKey => ({ PK: 'PLATFORM#HEALTH', SK: 'HEALTH' }),
 } as const;

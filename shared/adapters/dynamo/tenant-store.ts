@@ -1,21 +1,42 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors';
-import type { Page, ProvisioningBundle, TenantStore } from '../../domain/ports';
+import type { Page, ProvisioningBundle, TenantSearch, TenantStore } from '../../domain/ports';
 import type { Tenant } from '../../domain/tenant';
 import {
   decodeTenant,
+  decodeTenantListing,
   toFlagItem,
   toInvitationItem,
   toTenantDomainItem,
   toTenantItem,
+  toTenantSearchItems,
   toUserEmailItem,
   toUserItem,
 } from './codecs';
 import { translateDynamoError, type NamedCondition } from './errors';
-import { keys } from './keys';
+import { keys, tenantNameSearchKey, type TenantSearchKind } from './keys';
 
 const NOT_EXISTS = 'attribute_not_exists(PK)';
-const GSI1SK_PATTERN = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[0-9a-f-]{36}$/;
+
+/**
+ * A search that filters (a prefix combined with status/plan) reads this many index entries per Query and
+ * at most MAX_READS Queries per request: at most ~1,000 entries (~0.5 MB) per page, whatever the
+ * selectivity. The client then gets a short (even empty) page and a cursor to carry on from.
+ */
+const FILTERED_READ = 200;
+const MAX_READS = 5;
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 export class DynamoTenantStore implements TenantStore {
   constructor(
@@ -46,6 +67,8 @@ export class DynamoTenantStore implements TenantStore {
       },
       { item: toInvitationItem(invitation), condition: { name: 'InvitationIdTaken', detail: 'Invitation id collision.' } },
       ...flags.map((f) => ({ item: toFlagItem(f) })),
+      // In the same transaction: a tenant is findable by search exactly when it exists.
+      ...toTenantSearchItems(tenant).map((item) => ({ item })),
     ];
     try {
       await this.db.send(
@@ -73,30 +96,44 @@ export class DynamoTenantStore implements TenantStore {
     }
   }
 
-  async list(options: { limit: number; cursor?: string | undefined }): Promise<Page<Tenant>> {
-    const start = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  async list(options: { limit: number; cursor?: string | undefined; search?: TenantSearch | undefined }): Promise<Page<Tenant>> {
+    const plan = planQuery(options.search ?? {});
+    let start = options.cursor === undefined ? undefined : decodeCursor(options.cursor, plan);
+    const items: Tenant[] = [];
     try {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'GSI1',
-          KeyConditionExpression: 'GSI1PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.tenantIndexPartition },
-          Limit: options.limit,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      const items = (out.Items ?? []).map(decodeTenant);
-      const last = out.LastEvaluatedKey;
-      const lastSk = last?.['GSI1SK'];
-      return { items, nextCursor: typeof lastSk === 'string' ? encodeCursor(lastSk) : null };
+      for (let reads = 1; ; reads++) {
+        const remaining = options.limit - items.length;
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'GSI1',
+            ...plan.query,
+            // Limit counts entries read, before the filter: read more when a filter may drop most of them.
+            Limit: plan.query.FilterExpression === undefined ? remaining : Math.max(FILTERED_READ, remaining),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        const page = out.Items ?? [];
+        for (const [i, item] of page.entries()) {
+          items.push(decodeTenantListing(item));
+          if (items.length === options.limit) {
+            // Stopped inside a page: the cursor is the last item returned, not where the read ended.
+            const more = i < page.length - 1 || out.LastEvaluatedKey !== undefined;
+            return { items, nextCursor: more ? encodeCursor(plan, item['GSI1SK']) : null };
+          }
+        }
+        const last = out.LastEvaluatedKey;
+        if (last === undefined) return { items, nextCursor: null };
+        if (reads >= MAX_READS) return { items, nextCursor: encodeCursor(plan, last['GSI1SK']) };
+        start = last;
+      }
     } catch (err) {
       throw translateDynamoError(err);
     }
   }
 
   async save(tenant: Tenant, previous: Tenant): Promise<void> {
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    const items: TransactItems = [
       {
         Put: {
           TableName: this.tableName,
@@ -105,6 +142,8 @@ export class DynamoTenantStore implements TenantStore {
           ExpressionAttributeValues: { ':u': previous.updatedAt },
         },
       },
+      // The search entries are copies of the tenant: rewritten with it, under its condition, or not at all.
+      ...toTenantSearchItems(tenant).map((Item) => ({ Put: { TableName: this.tableName, Item } })),
     ];
     if (tenant.status === 'PendingDeletion' && tenant.deletion && previous.status !== 'PendingDeletion') {
       items.push({ Put: { TableName: this.tableName, Item: { ...keys.purgeQueue(tenant.deletion.purgeAfter, tenant.id), entity: 'PurgeQueue', tenantId: tenant.id } } });
@@ -148,6 +187,8 @@ export class DynamoTenantStore implements TenantStore {
    * Order matters for resumability: first the tombstone (it remembers the domain and the queue entry),
    * then every item of the partition, then the sentinels outside it, last the queue entry. Interrupted
    * anywhere, the next run finds the tombstone and carries on; run twice, it deletes nothing more.
+   * The search entries live in the partition, so the walk removes them; they go first all the same, so
+   * that a purge interrupted mid-walk does not leave a tenant findable by search whose item is gone.
    */
   async purge(tenantId: string, now: Date): Promise<{ deletedItems: number; domain: string | null }> {
     try {
@@ -163,6 +204,17 @@ export class DynamoTenantStore implements TenantStore {
         await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...tombKey, entity: 'PurgedTenant', tenantId, domain, purgeAfter, purgeStartedAt: now.toISOString() } }));
       }
       let deleted = 0;
+      const entries = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :idx)',
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':idx': keys.tenantSearchEntryPrefix },
+          ProjectionExpression: 'PK, SK',
+          ConsistentRead: true,
+        }),
+      );
+      const entryKeys = (entries.Items ?? []).map((i) => ({ PK: String(i['PK']), SK: String(i['SK']) }));
+      if (entryKeys.length > 0) deleted += await this.deleteBatch(entryKeys);
       for (;;) {
         const page = await this.db.send(
           new QueryCommand({
@@ -190,6 +242,30 @@ export class DynamoTenantStore implements TenantStore {
     }
   }
 
+  async rebuildSearchIndex(options: { limit: number; cursor?: string | undefined }): Promise<{ rebuilt: number; nextCursor: string | null }> {
+    const page = await this.list({ limit: options.limit, cursor: options.cursor });
+    let rebuilt = 0;
+    for (const tenant of page.items) {
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              // Only over the tenant as read: a concurrent save wrote fresh entries itself, and a purged
+              // tenant must not get entries back.
+              { ConditionCheck: { TableName: this.tableName, Key: keys.tenant(tenant.id), ConditionExpression: 'updatedAt = :u', ExpressionAttributeValues: { ':u': tenant.updatedAt } } },
+              ...toTenantSearchItems(tenant).map((Item) => ({ Put: { TableName: this.tableName, Item } })),
+            ],
+          }),
+        );
+        rebuilt++;
+      } catch (err) {
+        const lostRace = err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
+        if (!lostRace) throw translateDynamoError(err);
+      }
+    }
+    return { rebuilt, nextCursor: page.nextCursor };
+  }
+
   /** BatchWriteItem may hand back unprocessed items under load: retry them with backoff, never drop them. */
   private async deleteBatch(batch: { PK: string; SK: string }[]): Promise<number> {
     let pending: { DeleteRequest: { Key: { PK: string; SK: string } } }[] = batch.map((Key) => ({ DeleteRequest: { Key } }));
@@ -210,19 +286,105 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/**
- * The cursor carries only the index sort key; the adapter rebuilds the full start key from it, so a
- * client cannot aim the query at any other partition by forging a cursor.
- */
-function encodeCursor(gsi1sk: string): string {
-  return Buffer.from(gsi1sk, 'utf8').toString('base64url');
+interface QueryPlan {
+  /** Which entries are queried: the tenant items ('CREATED') or one kind of search entry. */
+  readonly kind: 'CREATED' | TenantSearchKind;
+  readonly partition: string;
+  /** begins_with on GSI1SK, for the prefix searches; a cursor must lie inside it. */
+  readonly skPrefix?: string;
+  readonly query: Pick<QueryCommandInput, 'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
 }
 
-function decodeCursor(cursor: string): Record<string, string> {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!GSI1SK_PATTERN.test(raw)) {
-    throw new ValidationError('The cursor is not valid.', [{ location: 'query', pointer: '/cursor', detail: 'is not a cursor this API issued' }]);
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s;
+}
+
+/**
+ * Picks the index entries that answer the search with the least reading (keys.ts, TENANT SEARCH): a
+ * prefix narrows most, so it is the key condition and status/plan/a second prefix become filters;
+ * status and plan alone are exact partitions; nothing is the plain listing.
+ */
+function planQuery(search: TenantSearch): QueryPlan {
+  const domainPrefix = nonEmpty(search.domainPrefix?.toLowerCase());
+  const namePrefix = nonEmpty(search.namePrefix === undefined ? undefined : tenantNameSearchKey(search.namePrefix));
+  const { status, plan } = search;
+  let range: { kind: 'DOMAIN' | 'NAME'; partition: string; skPrefix: string };
+  if (domainPrefix !== undefined) range = { kind: 'DOMAIN', partition: keys.tenantSearchPartitions.domain, skPrefix: domainPrefix };
+  else if (namePrefix !== undefined) range = { kind: 'NAME', partition: keys.tenantSearchPartitions.name, skPrefix: keys.tenantNameSearchPrefix(namePrefix) };
+  else {
+    const [kind, partition] =
+      status && plan
+        ? (['STATUSPLAN', keys.tenantSearchPartitions.statusPlan(status, plan)] as const)
+        : status
+          ? (['STATUS', keys.tenantSearchPartitions.status(status)] as const)
+          : plan
+            ? (['PLAN', keys.tenantSearchPartitions.plan(plan)] as const)
+            : (['CREATED', keys.tenantIndexPartition] as const);
+    return { kind, partition, query: { KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': partition } } };
   }
-  const tenantId = raw.slice(raw.indexOf('#') + 1);
-  return { ...keys.tenant(tenantId), ...keys.tenantIndex(raw.slice(0, raw.indexOf('#')), tenantId) };
+  const { kind, partition, skPrefix } = range;
+  const filters: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, string> = { ':pk': partition, ':prefix': skPrefix };
+  if (kind === 'DOMAIN' && namePrefix !== undefined) {
+    filters.push('begins_with(#searchName, :name)');
+    names['#searchName'] = 'searchName';
+    values[':name'] = namePrefix;
+  }
+  if (status) {
+    filters.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = status;
+  }
+  if (plan) {
+    filters.push('#plan = :plan');
+    names['#plan'] = 'plan';
+    values[':plan'] = plan;
+  }
+  return {
+    kind,
+    partition,
+    skPrefix,
+    query: {
+      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+      ExpressionAttributeValues: values,
+      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
+    },
+  };
+}
+
+const BY_AGE = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[0-9a-f-]{36}$/;
+/** The shape of each kind's GSI1SK; a cursor whose sort key does not fit was not issued by us. */
+const SORT_KEY_PATTERN: Record<QueryPlan['kind'], RegExp> = {
+  CREATED: BY_AGE,
+  STATUS: BY_AGE,
+  PLAN: BY_AGE,
+  STATUSPLAN: BY_AGE,
+  DOMAIN: /^[a-z0-9-]{1,63}#[0-9a-f-]{36}$/,
+  // The escaped name never contains '#' (keys.ts).
+  NAME: /^[^#]+#[0-9a-f-]{36}$/,
+};
+
+/**
+ * The cursor carries the GSI1 partition it belongs to and the last sort key, nothing else: the adapter
+ * rebuilds the full start key from them and checks both against the search it is running, so a forged
+ * or foreign cursor cannot aim the query at any other partition or outside the prefix. The plain listing
+ * keeps its earlier format (the sort key alone), so cursors handed out before searches existed still work.
+ */
+function encodeCursor(plan: QueryPlan, gsi1sk: unknown): string {
+  if (typeof gsi1sk !== 'string') throw new Error('tenant index entry without GSI1SK');
+  return Buffer.from(plan.kind === 'CREATED' ? gsi1sk : `${plan.partition}|${gsi1sk}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, plan: QueryPlan): Record<string, string> {
+  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sep = raw.indexOf('|');
+  const [partition, sk] = plan.kind === 'CREATED' ? [plan.partition, raw] : sep < 0 ? ['', ''] : [raw.slice(0, sep), raw.slice(sep + 1)];
+  const fits = partition === plan.partition && SORT_KEY_PATTERN[plan.kind].test(sk) && (plan.skPrefix === undefined || sk.startsWith(plan.skPrefix));
+  if (!fits) {
+    throw new ValidationError('The cursor is not valid.', [{ location: 'query', pointer: '/cursor', detail: 'is not a cursor this API issued for this search' }]);
+  }
+  const tenantId = sk.slice(sk.lastIndexOf('#') + 1);
+  const base = plan.kind === 'CREATED' ? keys.tenant(tenantId) : keys.tenantSearchEntry(tenantId, plan.kind);
+  return { ...base, GSI1PK: plan.partition, GSI1SK: sk };
 }

@@ -38,13 +38,7 @@ export async function checkLive(
   ids: { tenantId: string; userId: string; clientId: string; sessionId: string },
   now: Date,
 ): Promise<{ ok: true; ctx: LiveContext } | { ok: false; denial: AccessDenial }> {
-  const [tenant, user, app, session, enabled] = await Promise.all([
-    store.getTenant(ids.tenantId),
-    store.getUser(ids.tenantId, ids.userId),
-    store.getApp(ids.clientId),
-    store.getSession(ids.tenantId, ids.userId, ids.sessionId),
-    store.isAppEnabledForTenant(ids.tenantId, ids.clientId),
-  ]);
+  const { tenant, user, app, session, enabled } = await store.loadLiveContext(ids);
   if (!tenant) return { ok: false, denial: 'tenant_missing' };
   if (tenant.status !== 'Active') return { ok: false, denial: 'tenant_inactive' };
   if (!user) return { ok: false, denial: 'user_missing' };

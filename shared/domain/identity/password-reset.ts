@@ -7,7 +7,7 @@ import { BusinessRuleError, ConflictError, isAppError } from '../errors';
 import { passwordChangedMail, passwordResetMail } from './mail-templates';
 import type { PasswordReset } from './model';
 import { formatOpaque, parseOpaque, randomSecret, sha256 } from './oauth';
-import { checkPassword, DEFAULT_PASSWORD_POLICY, describePolicy } from './password-policy';
+import { checkPassword, describePolicy, type PasswordPolicy } from './password-policy';
 import type { IdentityStore, Mailer, PasswordHasher } from './ports';
 
 export const RESET_TOKEN_PREFIX = 'cprst';
@@ -19,6 +19,8 @@ export interface ResetDeps {
   readonly mailer: Mailer;
   readonly now: () => Date;
   readonly issuer: string;
+  /** The tenant's password policy (FR-AUTH-006). */
+  readonly policyOf: (tenantId: string) => Promise<PasswordPolicy>;
 }
 
 export interface LoadedReset {
@@ -26,6 +28,7 @@ export interface LoadedReset {
   readonly email: string;
   readonly tenantDomain: string;
   readonly hints: readonly string[];
+  readonly policy: PasswordPolicy;
 }
 
 export class PasswordResetService {
@@ -57,12 +60,13 @@ export class PasswordResetService {
     if (!reset || reset.status !== 'Pending' || reset.tokenHash !== sha256(token!) || Date.parse(reset.expiresAt) <= this.d.now().getTime()) return null;
     const [tenant, user] = await Promise.all([this.d.store.getTenant(tenantId), this.d.store.getUser(tenantId, reset.userId)]);
     if (!tenant || !user || user.status !== 'Active') return null;
-    return { reset, email: user.email, tenantDomain: tenant.domain, hints: describePolicy(DEFAULT_PASSWORD_POLICY) };
+    const policy = await this.d.policyOf(tenantId);
+    return { reset, email: user.email, tenantDomain: tenant.domain, hints: describePolicy(policy), policy };
   }
 
   /** Policy violations → ERR-VAL-422 naming each rule; success ends all sessions and refresh tokens. */
   async complete(loaded: LoadedReset, password: string): Promise<{ sessionsEnded: number }> {
-    const violations = checkPassword(password, DEFAULT_PASSWORD_POLICY, { email: loaded.email, tenantDomain: loaded.tenantDomain });
+    const violations = checkPassword(password, loaded.policy, { email: loaded.email, tenantDomain: loaded.tenantDomain });
     if (violations.length > 0) {
       throw new BusinessRuleError(
         'The password does not meet the policy.',

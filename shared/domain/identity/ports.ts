@@ -85,6 +85,18 @@ export interface IdentityStore {
   isAppEnabledForTenant(tenantId: string, appId: string): Promise<boolean>;
   listTenantApps(tenantId: string): Promise<string[]>;
 
+  /**
+   * Everything the liveness check needs, in one round trip (tenant, user, app, session, enablement):
+   * it runs on every grant, userinfo and introspection call (issue #3 bench: SDK CPU per call dominates).
+   */
+  loadLiveContext(ids: { tenantId: string; userId: string; clientId: string; sessionId: string }): Promise<{
+    tenant: Tenant | undefined;
+    user: LoginUser | undefined;
+    app: ManagedApp | undefined;
+    session: Session | undefined;
+    enabled: boolean;
+  }>;
+
   findTenantByDomain(domain: string): Promise<Tenant | undefined>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;
   findUserByEmail(tenantId: string, email: string): Promise<LoginUser | undefined>;

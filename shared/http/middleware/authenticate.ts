@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { decodeJwt } from 'jose';
 import { AuthenticationError, ForbiddenError } from '../../domain/errors';
 import { operatorActor } from '../../domain/principal';
 import type { Container } from '../../composition';
@@ -7,7 +8,8 @@ import { writeAudit } from '../audit';
 import { getState, header } from '../request';
 
 /** `developer` admits operators too: an operator may do whatever a developer may. */
-export type AuthRequirement = 'none' | 'operator' | 'developer' | 'user';
+/** `tenant`: a tenant user's access token or a platform principal's; the permission matrix decides. */
+export type AuthRequirement = 'none' | 'operator' | 'developer' | 'user' | 'tenant';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
@@ -26,20 +28,25 @@ export function authenticate(requirement: AuthRequirement, deps: () => Container
       const m = BEARER.exec(raw);
       if (!m?.[1]) throw new AuthenticationError('malformed authorization header');
       const c = deps();
-      if (requirement === 'user') {
+      // Which verifier to use is decided by the (unverified) issuer; the chosen verifier then checks everything.
+      const ownToken = requirement === 'user' || (requirement === 'tenant' && issuerOf(m[1]) === c.config.issuer);
+      if (ownToken) {
         // Our own access tokens: signature, expiry, revocation, and the live state of user, tenant, app, session.
         const state = await c.identity.tokens.accessTokenState(m[1]);
         if (!state.active) throw new AuthenticationError(`user token rejected: ${state.reason}`);
         const t = state.claims;
         if (!t.tenant_id || !t.sub) throw new ForbiddenError('This operation needs a user access token.', 'machine token');
-        s.principal = { kind: 'user', actor: { id: t.sub, type: 'User', tenantId: t.tenant_id }, tenantId: t.tenant_id, userId: t.sub, sessionId: t.sid ?? null, clientId: t.client_id };
+        const user = await c.identity.store.getUser(t.tenant_id, t.sub);
+        if (!user || user.status !== 'Active') throw new AuthenticationError('user no longer active');
+        s.principal = { kind: 'user', actor: { id: t.sub, type: 'User', tenantId: t.tenant_id }, tenantId: t.tenant_id, userId: t.sub, sessionId: t.sid ?? null, clientId: t.client_id, role: user.role };
         s.log = s.log.child({ actor: t.sub });
         return;
       }
       const token = await c.operatorTokens.verify(m[1]);
       const isOperator = token.groups.includes(c.config.operatorGroup);
       const isDeveloper = token.groups.includes(c.config.developerGroup);
-      if (!isOperator && !(requirement === 'developer' && isDeveloper)) {
+      // For `tenant` routes a platform principal passes here and meets the permission matrix next.
+      if (!isOperator && !((requirement === 'developer' || requirement === 'tenant') && isDeveloper)) {
         const needed = requirement === 'operator' ? 'Operator' : 'Developer or Operator';
         throw new ForbiddenError(`This operation requires the ${needed} role.`, `token of ${token.subject} lacks the ${needed} group`);
       }
@@ -60,4 +67,13 @@ export function authenticate(requirement: AuthRequirement, deps: () => Container
       }
     },
   };
+}
+
+function issuerOf(token: string): string | undefined {
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }

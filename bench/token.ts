@@ -1,0 +1,405 @@
+/**
+ * Token endpoint and password sign-in on this machine (issue #3 acceptance), against the real local
+ * control plane, with panva's `oidc-provider` as a reference for the client_credentials grant.
+ *
+ * Everything is set up through the public API, as test/support/identity.ts does: operator and developer
+ * tokens from the dev IdP, tenants provisioned and their Owner invitations accepted from the outbox, two
+ * confidential applications, the interactive one enabled for every tenant, and sign-ins through
+ * /authorize and the login form. The load comes from a separate Node process (bench/load.ts), so the
+ * CPU counted for this process is the server's alone.
+ *
+ * `npx tsx bench/token.ts` runs it alone (own DynamoDB Local); `npm run bench` includes it.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair } from 'jose';
+// oidc-provider ships no TypeScript declarations; the little used here is typed below (as in
+// shared/adapters/local/dev-idp.ts). ts-ignore rather than ts-expect-error so typings added later do not
+// break the build.
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment
+// @ts-ignore -- untyped ESM package, see above
+import * as oidcProviderModule from 'oidc-provider';
+import { DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
+import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local';
+import { latestMessage } from '../shared/adapters/local/outbox-mailer';
+import { loginWithPassword } from '../shared/cli/operator-login';
+import { startLocalControlPlane, type LocalControlPlane } from '../shared/local/control-plane';
+import { Browser, hiddenFields } from '../test/support/browser';
+import {
+  AUTH_TARGET,
+  CpuProbe,
+  findDynamoDbLocalPid,
+  HttpLoadGenerator,
+  judge,
+  latencyCheck,
+  printTable,
+  VCPUS,
+  type Check,
+  type HttpPlan,
+  type PlannedRequest,
+  type Result,
+} from './load';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const REDIRECT = 'http://127.0.0.1:8976/callback';
+const OWNER_PASSWORD = 'violet-harbour-teapot-1987';
+
+/** Issue #3: "≥ 10× Keycloak's published 120 grants per second per vCPU on the token path". */
+export const KEYCLOAK_GRANTS_PER_VCPU = 120;
+export const GRANTS_PER_VCPU_TARGET = 10 * KEYCLOAK_GRANTS_PER_VCPU;
+const VCPU_LABEL = `>=${GRANTS_PER_VCPU_TARGET} grants/s/vCPU (10x Keycloak ${KEYCLOAK_GRANTS_PER_VCPU})`;
+
+/**
+ * Sign-in is throttled by the server (RATE_LIMITS in shared/domain/identity/password-reset.ts): 60 per
+ * minute per IP (fixed windows aligned to the minute) and 10 per 15 minutes per account. All our
+ * traffic comes from 127.0.0.1, so the whole run makes at most SIGN_INS_SEQUENTIAL + SIGN_INS_PARALLEL
+ * (56) sign-ins, which stays under 60 in whichever minute windows they fall, spread round-robin over
+ * TENANTS Owner accounts (at most 5 each).
+ */
+const SIGN_INS_SEQUENTIAL = 24;
+const SIGN_INS_PARALLEL = 32;
+const TENANTS = 12;
+
+const SECONDS_LOADED = 12;
+const SECONDS_SINGLE = 3;
+const WARMUP_REQUESTS = 300;
+
+export interface TokenBenchOptions {
+  /** An already running local control plane (bench/run.ts passes its own) and its data directory. */
+  readonly cp?: LocalControlPlane;
+  readonly dataDir?: string;
+  /** Workers for the loaded rows; refresh workers are capped by the sign-ins available (32). */
+  readonly concurrency?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference provider: oidc-provider, client_credentials only, ES256 JWT access tokens.
+
+interface ReferenceProvider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  on(event: 'server_error', listener: (ctx: unknown, err: Error) => void): void;
+}
+interface ReferenceProviderModule {
+  default: new (issuer: string, configuration: Record<string, unknown>) => ReferenceProvider;
+}
+const { default: Provider } = oidcProviderModule as unknown as ReferenceProviderModule;
+
+function oidcProviderVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules/oidc-provider/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function startReferenceProvider(accessTokenSeconds: number): Promise<{ tokenUrl: string; clientId: string; clientSecret: string; close(): Promise<void> }> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
+  const server = createServer();
+  await new Promise<void>((ok, ko) => {
+    server.once('error', ko);
+    server.listen(0, '127.0.0.1', () => ok());
+  });
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientId = 'bench-machine';
+  const clientSecret = randomBytes(32).toString('base64url');
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: clientId, client_secret: clientSecret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' }],
+    clientAuthMethods: ['client_secret_basic'],
+    jwks: { keys: [jwk] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // With a resource server the access token is a signed JWT (RFC 9068), like ours, and is not stored.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => issuer,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async () => ({ scope: 'api', audience: issuer, accessTokenTTL: accessTokenSeconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
+      },
+    },
+    ttl: { ClientCredentials: accessTokenSeconds },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+  });
+  provider.on('server_error', (_ctx, err) => console.error(`oidc-provider: ${err.message}`));
+  server.on('request', provider.callback());
+  return {
+    tokenUrl: `${issuer}/token`,
+    clientId,
+    clientSecret,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-up through the public API
+
+function basic(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+async function call(url: string, init: { method: string; token?: string; body?: unknown }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = {};
+  if (init.token) headers['authorization'] = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method: init.method, headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function must(what: string, p: Promise<{ status: number; body: Record<string, unknown> }>, status: number): Promise<Record<string, unknown>> {
+  const r = await p;
+  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r.body;
+}
+
+interface Owner {
+  readonly tenantId: string;
+  readonly domain: string;
+  readonly email: string;
+}
+
+/** UC-PROV-001, then the Owner accepts the invitation from the local outbox and chooses a password. */
+async function tenantWithOwner(cp: LocalControlPlane, dataDir: string, operator: string, domain: string): Promise<Owner> {
+  const email = `owner@${domain}.example`;
+  const created = await must('provisioning', call(`${cp.apiUrl}/v1/tenants`, { method: 'POST', token: operator, body: { name: `${domain} Inc`, domain, plan: 'Pro', ownerEmail: email } }), 201);
+  const mail = await latestMessage(dataDir, { to: email, kind: 'invitation' });
+  const link = mail?.text.match(/https?:\/\/\S+\/invitations\/accept\?token=\S+/)?.[0];
+  if (!link) throw new Error(`no invitation for ${email} in the outbox`);
+  const b = new Browser();
+  const page = await b.request(link);
+  const accepted = await b.request(`${cp.apiUrl}/invitations/accept`, { form: { ...hiddenFields(page.body), password: OWNER_PASSWORD } });
+  if (accepted.status !== 200) throw new Error(`accepting the invitation failed: HTTP ${accepted.status}`);
+  return { tenantId: (created['tenant'] as { id: string }).id, domain, email };
+}
+
+interface PreparedSignIn {
+  readonly request: PlannedRequest;
+  readonly state: string;
+  readonly verifier: string;
+}
+
+/**
+ * GET /authorize and GET /login as a browser would (fresh cookie jar each), up to the filled-in password
+ * form. Only the form's POST is measured.
+ */
+async function prepareSignIn(cp: LocalControlPlane, clientId: string, owner: Owner, state: string): Promise<PreparedSignIn> {
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL(`${cp.apiUrl}/authorize`);
+  for (const [k, v] of Object.entries({
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'openid offline_access',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    tenant: owner.domain,
+  })) {
+    authorize.searchParams.set(k, v);
+  }
+  const first = await fetch(authorize, { redirect: 'manual' });
+  await first.arrayBuffer();
+  const loginUrl = first.headers.get('location');
+  if (first.status !== 302 || !loginUrl || !new URL(loginUrl, cp.apiUrl).pathname.startsWith('/login')) throw new Error(`/authorize: HTTP ${first.status} → ${loginUrl}`);
+  const page = await fetch(new URL(loginUrl, cp.apiUrl), { redirect: 'manual' });
+  const html = await page.text();
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!.trim())
+    .join('; ');
+  const origin = new URL(cp.apiUrl).origin;
+  const form = new URLSearchParams({ ...hiddenFields(html), email: owner.email, password: OWNER_PASSWORD }).toString();
+  return {
+    request: { url: `${cp.apiUrl}/login`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin, ...(cookie ? { cookie } : {}) }, body: form },
+    state,
+    verifier,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const NODE_VCPU_LABEL = `>=${GRANTS_PER_VCPU_TARGET} grants/s/vCPU by node CPU alone`;
+
+/**
+ * Latency (NFR-PERF-001), and for the loaded rows the issue's per-vCPU aim twice: as measured on this
+ * machine (throughput / vCPUs, everything sharing the cores), and by this process's CPU per grant alone
+ * (what Keycloak's sizing figure counts: the server's CPU, the database elsewhere).
+ */
+function tokenChecks(r: Result, withVcpuTarget: boolean): Check[] {
+  const checks = [latencyCheck(r, AUTH_TARGET)];
+  if (r.cpuMsPerOp !== undefined && r.cpuMsPerOp > 0) r.nodeCapacityPerVcpu = 1000 / r.cpuMsPerOp;
+  if (withVcpuTarget) {
+    r.perVcpu = r.perSecond / VCPUS;
+    checks.unshift(
+      { label: VCPU_LABEL, met: r.perVcpu >= GRANTS_PER_VCPU_TARGET && r.errors === 0 },
+      { label: NODE_VCPU_LABEL, met: (r.nodeCapacityPerVcpu ?? 0) >= GRANTS_PER_VCPU_TARGET && r.errors === 0 },
+    );
+  }
+  return checks;
+}
+
+export async function benchToken(options: TokenBenchOptions = {}): Promise<Result[]> {
+  let own: { stop(): Promise<void> } | undefined;
+  let cp = options.cp;
+  let dataDir = options.dataDir;
+  if (!cp || !dataDir) {
+    const ddb = await startDynamoDbLocal();
+    dataDir = mkdtempSync(join(tmpdir(), 'cp-bench-token-'));
+    try {
+      cp = await startLocalControlPlane({ root: ROOT, dataDir, port: 0, idpPort: 0, dynamoEndpoint: ddb.endpoint, tableName: `bench-${randomUUID()}`, homeRegion: 'local', logLevel: 'silent' });
+    } catch (err) {
+      await ddb.stop();
+      throw err;
+    }
+    const started = cp;
+    own = { stop: async () => (await started.stop(), await ddb.stop()) };
+  }
+  const concurrency = options.concurrency ?? 16;
+  const refreshWorkers = Math.min(concurrency, SIGN_INS_PARALLEL);
+  const results: Result[] = [];
+  const probe = new CpuProbe(findDynamoDbLocalPid(cp.dynamoEndpoint));
+  let generator: HttpLoadGenerator | undefined;
+  let reference: Awaited<ReturnType<typeof startReferenceProvider>> | undefined;
+  try {
+    generator = await HttpLoadGenerator.start();
+    // Same access token lifetime as ours (DEFAULT lifetimes: 600 s).
+    reference = await startReferenceProvider(600);
+    // --- Set-up: operator and developer tokens, tenants with Owners, two applications.
+    const login = (i: number): Promise<string> =>
+      loginWithPassword({ issuer: cp.issuer, clientId: DEV_CLIENT_ID, audience: cp.audience, username: DEV_ACCOUNTS[i]!.email, password: DEV_ACCOUNTS[i]!.password }).then((t) => t.accessToken);
+    const operator = await login(0);
+    const developer = await login(1);
+    const run = randomUUID().slice(0, 8);
+    const owners: Owner[] = [];
+    for (let i = 0; i < TENANTS; i++) owners.push(await tenantWithOwner(cp, dataDir, operator, `tok-${run}-${i}`));
+    const web = await must('registering the web app', call(`${cp.apiUrl}/v1/apps`, { method: 'POST', token: developer, body: { name: 'Bench Web', clientType: 'confidential', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] } }), 201);
+    const machine = await must('registering the machine app', call(`${cp.apiUrl}/v1/apps`, { method: 'POST', token: developer, body: { name: 'Bench Machine', clientType: 'confidential', grantTypes: ['client_credentials'] } }), 201);
+    const webId = String(web['clientId']);
+    const webAuth = basic(webId, String(web['clientSecret']));
+    const machineAuth = basic(String(machine['clientId']), String(machine['clientSecret']));
+    for (const o of owners) await must('enabling the web app', call(`${cp.apiUrl}/v1/tenants/${o.tenantId}/apps/${webId}`, { method: 'PUT', token: operator }), 200);
+    const tokenUrl = `${cp.apiUrl}/token`;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    // --- Password sign-in: the login form's POST (throttle counters, user lookup, argon2id verify,
+    // session, authorization code, audit). Bounded by count: see SIGN_INS_* above.
+    const prepared: PreparedSignIn[] = [];
+    for (let i = 0; i < SIGN_INS_SEQUENTIAL + SIGN_INS_PARALLEL; i++) prepared.push(await prepareSignIn(cp, webId, owners[i % owners.length]!, `s${i}`));
+    const signInPlan = (list: PreparedSignIn[], c: number): HttpPlan => ({ concurrency: c, maxRequests: list.length, maxSeconds: 20, requests: list.map((p) => p.request), expectStatus: 302, collectHeader: 'location' });
+    const seq = await generator.measure('POST /login (password sign-in, argon2id)', signInPlan(prepared.slice(0, SIGN_INS_SEQUENTIAL), 1), probe);
+    results.push(judge(seq.result, [latencyCheck(seq.result, AUTH_TARGET)]));
+    const par = await generator.measure('POST /login (password sign-in, argon2id)', signInPlan(prepared.slice(SIGN_INS_SEQUENTIAL), 2), probe);
+    par.result.note = `${SIGN_INS_SEQUENTIAL + SIGN_INS_PARALLEL} sign-ins in all: the server allows 60/min per IP and 10/15 min per account`;
+    results.push(judge(par.result, [latencyCheck(par.result, AUTH_TARGET)]));
+
+    // Each refresh worker gets a refresh token of its own sign-in (codes live 60 s: exchange them now).
+    const verifiers = new Map(prepared.map((p) => [p.state, p.verifier]));
+    const chains: string[] = [];
+    for (const location of [...(par.collected ?? []), ...(seq.collected ?? [])]) {
+      if (chains.length >= refreshWorkers) break;
+      const cb = new URL(location);
+      const code = cb.searchParams.get('code');
+      const verifier = verifiers.get(cb.searchParams.get('state') ?? '');
+      if (!code || !verifier) continue;
+      const res = await fetch(tokenUrl, { method: 'POST', headers: { ...form, authorization: webAuth }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }) });
+      const body = (await res.json()) as Record<string, unknown>;
+      if (res.status === 200 && typeof body['refresh_token'] === 'string') chains.push(body['refresh_token']);
+    }
+    if (chains.length === 0) throw new Error('no sign-in produced a refresh token');
+
+    // --- refresh_token: each worker chains its own rotating refresh token.
+    const refreshRequest: PlannedRequest = { url: tokenUrl, method: 'POST', headers: { ...form, authorization: webAuth }, body: 'grant_type=refresh_token' };
+    const refreshPlan = (chain: readonly string[], maxSeconds: number, maxRequests: number): HttpPlan => ({ concurrency: chain.length, maxRequests, maxSeconds, requests: [refreshRequest], expectStatus: 200, expectJsonField: 'access_token', chain });
+    const alive = (c: readonly (string | null)[] | undefined): string[] => (c ?? []).filter((t): t is string => typeof t === 'string');
+    const warm = await generator.run(refreshPlan(chains, 20, WARMUP_REQUESTS));
+    let live = alive(warm.chain);
+    if (live.length === 0) throw new Error(`every refresh chain broke during the warm-up: ${warm.firstError ?? '?'}`);
+    const r1 = await generator.measure('POST /token refresh_token (rotating)', refreshPlan(live.slice(0, 1), SECONDS_SINGLE, 5_000), probe);
+    results.push(judge(r1.result, tokenChecks(r1.result, false)));
+    live = [...alive(r1.chain), ...live.slice(1)];
+    const rN = await generator.measure('POST /token refresh_token (rotating)', refreshPlan(live, SECONDS_LOADED, 50_000), probe);
+    if (live.length < refreshWorkers) rN.result.note = `only ${live.length} of ${refreshWorkers} refresh chains available`;
+    results.push(judge(rN.result, tokenChecks(rN.result, true)));
+
+    // --- client_credentials, ours and the reference provider's, with the identical load loop.
+    const ccPlan = (url: string, authorization: string, c: number, maxSeconds: number, maxRequests: number): HttpPlan => ({
+      concurrency: c,
+      maxRequests,
+      maxSeconds,
+      requests: [{ url, method: 'POST', headers: { ...form, authorization }, body: 'grant_type=client_credentials' }],
+      expectStatus: 200,
+      expectJsonField: 'access_token',
+    });
+    const refAuth = basic(reference.clientId, reference.clientSecret);
+    const refName = `oidc-provider ${oidcProviderVersion()} POST /token client_credentials (reference)`;
+    await generator.run(ccPlan(tokenUrl, machineAuth, concurrency, 20, WARMUP_REQUESTS));
+    await generator.run(ccPlan(reference.tokenUrl, refAuth, concurrency, 20, WARMUP_REQUESTS));
+    const c1 = (await generator.measure('POST /token client_credentials', ccPlan(tokenUrl, machineAuth, 1, SECONDS_SINGLE, 10_000), probe)).result;
+    const ref1 = (await generator.measure(refName, ccPlan(reference.tokenUrl, refAuth, 1, SECONDS_SINGLE, 10_000), probe)).result;
+    const cN = (await generator.measure('POST /token client_credentials', ccPlan(tokenUrl, machineAuth, concurrency, SECONDS_LOADED, 100_000), probe)).result;
+    const refN = (await generator.measure(refName, ccPlan(reference.tokenUrl, refAuth, concurrency, SECONDS_LOADED, 100_000), probe)).result;
+    for (const [ours, theirs, loaded] of [
+      [c1, ref1, false],
+      [cN, refN, true],
+    ] as const) {
+      judge(ours, tokenChecks(ours, loaded));
+      tokenChecks(theirs, false);
+      if (loaded) theirs.perVcpu = theirs.perSecond / VCPUS;
+      theirs.note = 'in memory, static client, stateless JWT: no database on its path';
+      // A ratio against failed requests would mean nothing.
+      if (theirs.errors > 0 || ours.errors > 0) continue;
+      ours.versus = {
+        reference: theirs.name,
+        throughputRatio: ours.perSecond / theirs.perSecond,
+        p95Ratio: ours.p95 / theirs.p95,
+        ...(ours.cpuMsPerOp && theirs.cpuMsPerOp ? { cpuRatio: ours.cpuMsPerOp / theirs.cpuMsPerOp } : {}),
+      };
+    }
+    results.push(c1, ref1, cN, refN);
+  } finally {
+    await generator?.stop();
+    await reference?.close();
+    await own?.stop();
+  }
+  return results;
+}
+
+/** The lines under the table: per-vCPU verdicts and the reference comparison. */
+export function tokenSummary(results: readonly Result[]): string[] {
+  const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
+  const verdict = (r: Result, label: string): string => (r.checks?.find((c) => c.label === label)?.met ? 'MET' : 'MISSED');
+  const lines = [
+    `Token endpoint vs issue #3, ${VCPU_LABEL}. This machine: ${VCPUS} vCPUs, shared by the API, DynamoDB Local, the load generator and anything else running.`,
+  ];
+  for (const r of results) {
+    if (!r.checks?.some((c) => c.label === VCPU_LABEL)) continue;
+    lines.push(
+      `  ${r.name}, c=${r.concurrency}: measured ${f(r.perSecond)} grants/s / ${VCPUS} = ${f(r.perVcpu)} per vCPU -> ${verdict(r, VCPU_LABEL)}; ` +
+        `node ${f(r.cpuMsPerOp, 2)} ms CPU/grant = ${f(r.nodeCapacityPerVcpu)} per vCPU -> ${verdict(r, NODE_VCPU_LABEL)}; DynamoDB Local ${f(r.dbCpuMsPerOp, 2)} ms CPU/grant`,
+    );
+  }
+  for (const r of results) {
+    if (!r.versus) continue;
+    lines.push(
+      `  ours / oidc-provider, client_credentials c=${r.concurrency}: throughput ${f(r.versus.throughputRatio, 2)}x, p95 ${f(r.versus.p95Ratio, 2)}x` +
+        (r.versus.cpuRatio !== undefined ? `, node CPU per grant ${f(r.versus.cpuRatio, 2)}x` : ''),
+    );
+  }
+  return lines;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const results = await benchToken();
+  printTable(`Token benchmarks (node ${process.version}, ${new Date().toISOString()})`, results);
+  for (const line of tokenSummary(results)) console.log(line);
+}
