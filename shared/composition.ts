@@ -45,6 +45,8 @@ export interface RuntimeConfig {
   readonly operatorGroup: string;
   /** Members of this IdP group are developers (ACT-DEV): they manage applications. */
   readonly developerGroup: string;
+  /** Members of this IdP group are Auditors (ACT-AUDIT): read-only platform principals (ADR-0007). */
+  readonly auditorGroup: string;
   /** The OpenID issuer: this deployment's public base URL, no trailing slash. */
   readonly issuer: string;
   readonly lifetimes: IdentityLifetimes;
@@ -98,6 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     operatorGroupsClaim: env[ENV.OPERATOR_GROUPS_CLAIM] ?? 'groups',
     operatorGroup: env[ENV.OPERATOR_GROUP] ?? 'cp-operators',
     developerGroup: env[ENV.DEVELOPER_GROUP] ?? 'cp-developers',
+    auditorGroup: env[ENV.AUDITOR_GROUP] ?? 'cp-auditors',
     issuer: required(env, ENV.ISSUER).replace(/\/$/, ''),
     lifetimes: DEFAULT_LIFETIMES,
     mailSender: env[ENV.MAIL_SENDER] ?? 'no-reply@localhost',

@@ -16,6 +16,8 @@ export const ENV = {
   OPERATOR_GROUPS_CLAIM: 'OPERATOR_GROUPS_CLAIM',
   OPERATOR_GROUP: 'OPERATOR_GROUP',
   DEVELOPER_GROUP: 'DEVELOPER_GROUP',
+  /** Members of this IdP group are Auditors (ACT-AUDIT, ADR-0007). */
+  AUDITOR_GROUP: 'AUDITOR_GROUP',
   /** The region whose data this deployment holds (CON-DATA-001). */
   HOME_REGION: 'HOME_REGION',
   STAGE: 'STAGE',

@@ -15,8 +15,11 @@ export interface OperatorTokenVerifier {
 }
 
 export interface OperatorPrincipal {
-  /** `developer`: ACT-DEV, may manage applications; `operator`: ACT-OPS, may do everything a developer can. */
-  readonly kind: 'operator' | 'developer';
+  /**
+   * `developer`: ACT-DEV, may manage applications; `operator`: ACT-OPS, may do everything a developer
+   * can; `auditor`: ACT-AUDIT, reads audit logs and tenant metadata only (ADR-0007).
+   */
+  readonly kind: 'operator' | 'developer' | 'auditor';
   readonly actor: Actor;
   readonly user: OperatorUser;
 }
@@ -35,13 +38,13 @@ export interface UserPrincipal {
 
 export type Principal = OperatorPrincipal | UserPrincipal;
 
-export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer' = 'operator'): Actor {
+export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer' | 'auditor' = 'operator'): Actor {
   // DAT-LOG's actor_type has no Developer: developers are platform Users (the record's role says more).
   return { id: user.id, type: kind === 'operator' ? 'Operator' : 'User', tenantId: null };
 }
 
 /** The permission matrix's view of a principal (shared/domain/authorization.ts). */
-export function subjectOf(p: Principal): { role: 'Owner' | 'Administrator' | 'User' | 'Operator' | 'Developer'; tenantId: string | null } {
+export function subjectOf(p: Principal): { role: 'Owner' | 'Administrator' | 'User' | 'Operator' | 'Developer' | 'Auditor'; tenantId: string | null } {
   if (p.kind === 'user') return { role: p.role, tenantId: p.tenantId };
-  return { role: p.kind === 'operator' ? 'Operator' : 'Developer', tenantId: null };
+  return { role: p.kind === 'operator' ? 'Operator' : p.kind === 'auditor' ? 'Auditor' : 'Developer', tenantId: null };
 }

@@ -245,3 +245,22 @@ describe('Plan and settings (FR-TENANT-003, FR-AUTH-006)', () => {
     expect(await login(b.domain, 'strict@adm-b.example', 'a-much-longer-passphrase-with-digit-7')).not.toBeNull();
   });
 });
+
+describe('Auditors (ACT-AUDIT, ADR-0007)', () => {
+  it('SC-002: an auditor (IdP group cp-auditors) may read tenants but change nothing and manage no users', async () => {
+    const auditor = await h.mintToken({ sub: 'dev-auditor-0001', email: 'auditor@example.com', groups: ['cp-auditors'] }, { expiresIn: '10m' });
+    expect((await api(h, 'GET', `/v1/tenants/${a.tenantId}`, { token: auditor })).status).toBe(200);
+    for (const [method, path, body] of [
+      ['POST', `/v1/tenants/${a.tenantId}/suspend`, {}],
+      ['GET', `/v1/tenants/${a.tenantId}/users`, undefined],
+      ['POST', `/v1/tenants/${a.tenantId}/invitations`, { email: 'x@adm-a.example', role: 'User' }],
+      ['PUT', `/v1/tenants/${a.tenantId}/plan`, { plan: 'Free' }],
+      ['POST', '/v1/apps', { name: 'x', clientType: 'public', redirectUris: [REDIRECT] }],
+    ] as const) {
+      const res = await api(h, method, path, { token: auditor, ...(body ? { body } : {}) });
+      expect({ path, status: res.status }).toEqual({ path, status: 403 });
+    }
+    const operators = await h.items('PLATFORM#OPERATOR');
+    expect(operators.some((o) => o['subject'] === 'dev-auditor-0001')).toBe(true);
+  });
+});

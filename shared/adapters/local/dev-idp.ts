@@ -78,6 +78,13 @@ export const DEV_ACCOUNTS: readonly DevAccount[] = Object.freeze([
     sub: 'dev-operator-0001',
   }),
   Object.freeze({
+    // ACT-AUDIT (ADR-0007): reads audit logs and tenant metadata, changes nothing.
+    email: 'auditor@example.com',
+    password: 'auditor-dev-password',
+    groups: Object.freeze(['cp-auditors']),
+    sub: 'dev-auditor-0001',
+  }),
+  Object.freeze({
     // Signs in fine but is not an operator: used to show that the API answers 403.
     email: 'developer@example.com',
     password: 'developer-dev-password',

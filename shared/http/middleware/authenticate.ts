@@ -45,12 +45,15 @@ export function authenticate(requirement: AuthRequirement, deps: () => Container
       const token = await c.operatorTokens.verify(m[1]);
       const isOperator = token.groups.includes(c.config.operatorGroup);
       const isDeveloper = token.groups.includes(c.config.developerGroup);
+      const isAuditor = token.groups.includes(c.config.auditorGroup);
       // For `tenant` routes a platform principal passes here and meets the permission matrix next.
-      if (!isOperator && !((requirement === 'developer' || requirement === 'tenant') && isDeveloper)) {
-        const needed = requirement === 'operator' ? 'Operator' : 'Developer or Operator';
-        throw new ForbiddenError(`This operation requires the ${needed} role.`, `token of ${token.subject} lacks the ${needed} group`);
+      const admitted = isOperator || (requirement === 'developer' && isDeveloper) || (requirement === 'tenant' && (isDeveloper || isAuditor));
+      if (!admitted) {
+        const needed = requirement === 'operator' ? 'Operator' : requirement === 'developer' ? 'Developer or Operator' : 'Operator, Auditor or tenant administrator';
+        throw new ForbiddenError(`This operation requires the ${needed} role.`, `token of ${token.subject} lacks the required group`);
       }
-      const kind = isOperator ? 'operator' : 'developer';
+      // The most powerful group wins when a token carries several.
+      const kind = isOperator ? 'operator' : isAuditor && requirement === 'tenant' ? 'auditor' : 'developer';
       const { user, created } = await c.operators.findOrProvision(token, c.clock.now());
       s.principal = { kind, actor: operatorActor(user, kind), user };
       s.log = s.log.child({ actor: user.id });
