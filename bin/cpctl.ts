@@ -158,13 +158,15 @@ tenants
   .requiredOption('--domain <domain>', 'unique tenant domain, e.g. acme')
   .addOption(new Option('--plan <plan>', 'subscription plan').choices([...PLANS]).makeOptionMandatory())
   .requiredOption('--owner-email <email>', 'email of the initial Owner, who gets an invitation')
-  .action(async (o: { name: string; domain: string; plan: string; ownerEmail: string }) => {
+  .option('--app <clientId>', 'enable an application for the tenant (repeatable)', (v: string, prev: string[] = []) => [...prev, v], [] as string[])
+  .action(async (o: { name: string; domain: string; plan: string; ownerEmail: string; app: string[] }) => {
     const client = await authedClient();
     const out = await client.request<{ tenant: TenantOut; owner: { email: string; status: string }; invitation: { expiresAt: string } }>('POST', '/v1/tenants', {
       name: o.name,
       domain: o.domain,
       plan: o.plan,
       ownerEmail: o.ownerEmail,
+      ...(o.app.length > 0 ? { appIds: o.app } : {}),
     });
     print(out, () => `Created tenant ${out.tenant.domain} (${out.tenant.id}) in ${out.tenant.homeRegion}, plan ${out.tenant.plan}; owner ${out.owner.email} invited until ${out.invitation.expiresAt}`);
   });

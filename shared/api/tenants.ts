@@ -7,6 +7,8 @@ export const createTenantBody = z.strictObject({
   domain: tenantDomainSchema,
   plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(', ')}` }),
   ownerEmail: emailSchema,
+  /** UC-PROV-001 step 3: applications to enable for the tenant right away. */
+  appIds: z.array(z.uuid('must be an application id (UUID)')).max(20, 'at most 20').optional(),
 });
 export type CreateTenantBody = z.infer<typeof createTenantBody>;
 

@@ -156,7 +156,7 @@ async function loadSubject(store: DataSubjectStore, tenantId: string, userId: st
 }
 
 function deny(reason: string): never {
-  throw new ForbiddenError('You are not allowed to do this.', reason);
+  throw new ForbiddenError(`Not allowed: ${reason}.`, reason);
 }
 
 // --- access and portability (Art. 15 and 20) ----------------------------------------------------------

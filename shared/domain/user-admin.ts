@@ -35,7 +35,8 @@ export interface UserAdminStore {
 
 export function requirePermission(subject: Subject, action: Action, tenantId: string): void {
   const d = authorize(subject, action, tenantId);
-  if (!d.allowed) throw new ForbiddenError('You are not allowed to do this.', d.reason);
+  // The reason is safe to show: the matrix is decided before any lookup, so it reveals nothing stored.
+  if (!d.allowed) throw new ForbiddenError(`Not allowed: ${d.reason}.`, d.reason);
 }
 
 function newInvitation(ids: IdGenerator, user: TenantUser, now: Date, expiryDays: number): { invitation: Invitation; token: string } {
@@ -102,7 +103,7 @@ export async function changeUser(d: AdminDeps, subject: Subject, tenantId: strin
   ];
   for (const c of checks) {
     const decision = authorizeOnUser(subject, user, c, owners);
-    if (!decision.allowed) throw new ForbiddenError('You are not allowed to do this.', decision.reason);
+    if (!decision.allowed) throw new ForbiddenError(`Not allowed: ${decision.reason}.`, decision.reason);
   }
   if (change.role === 'Owner') requirePermission(subject, 'user.invite.owner', tenantId);
   const after: TenantUser = { ...user, role: change.role ?? user.role, status: change.status ?? user.status };
@@ -117,7 +118,7 @@ export async function deleteUser(d: AdminDeps, subject: Subject, tenantId: strin
   const user = await d.store.getUser(tenantId, userId);
   if (!user) throw new NotFoundError('No such user in this tenant.');
   const decision = authorizeOnUser(subject, user, { kind: 'delete' }, await d.store.countActiveOwners(tenantId));
-  if (!decision.allowed) throw new ForbiddenError('You are not allowed to do this.', decision.reason);
+  if (!decision.allowed) throw new ForbiddenError(`Not allowed: ${decision.reason}.`, decision.reason);
   await d.store.deleteUser(user);
   return user;
 }
