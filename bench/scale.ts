@@ -74,6 +74,12 @@ const CONCURRENCY = 4;
 const ROW_REQUESTS = 300;
 const ROW_SECONDS = 5;
 const WARMUP = 40;
+/**
+ * The tenant rows at 10 tenants run first, while the DynamoDB Local JVM is still cold (its CPU per request
+ * halves over the first thousands of requests); both sides of a tenant row get this longer warm-up.
+ */
+const TENANT_WARMUP = 400;
+const TENANT_WARMUP_SECONDS = 3;
 /** Timed sign-ins per tenant size, and their workers (see the module comment for the throttle). */
 const SIGN_INS = 30;
 const SIGN_IN_WORKERS = 2;
@@ -341,6 +347,82 @@ function pair(small: Result, big: Result, target: LatencyTarget): void {
   judge(big, [latencyCheck(big, target), scale]);
 }
 
+/** Weighted mean of a per-request (or per-second) field over parts; undefined if any part lacks it. */
+function weighted(parts: readonly Result[], field: (r: Result) => number | undefined, weight: (r: Result) => number): number | undefined {
+  let sum = 0;
+  let total = 0;
+  for (const p of parts) {
+    const v = field(p);
+    if (v === undefined) return undefined;
+    sum += v * weight(p);
+    total += weight(p);
+  }
+  return total > 0 ? sum / total : undefined;
+}
+
+const secondsOf = (r: Result): number => (r.perSecond > 0 ? r.requests / r.perSecond : 0);
+
+/** One row from the halves of an ABBA run: latencies pooled, CPU fields weighted by requests (time for vCPUs). */
+function merge(name: string, parts: readonly Result[], latencies: readonly number[]): Result {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const requests = parts.reduce((n, p) => n + p.requests, 0);
+  const seconds = parts.reduce((n, p) => n + secondsOf(p), 0);
+  const byRequests = (r: Result): number => r.requests;
+  const r: Result = {
+    name,
+    requests,
+    concurrency: parts[0]?.concurrency ?? 0,
+    perSecond: seconds > 0 ? requests / seconds : 0,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    errors: parts.reduce((n, p) => n + p.errors, 0),
+  };
+  const fields = {
+    cpuMsPerOp: weighted(parts, (p) => p.cpuMsPerOp, byRequests),
+    dbCpuMsPerOp: weighted(parts, (p) => p.dbCpuMsPerOp, byRequests),
+    otherCpuMsPerOp: weighted(parts, (p) => p.otherCpuMsPerOp, byRequests),
+    otherVcpus: weighted(parts, (p) => p.otherVcpus, secondsOf),
+    machineBusy: weighted(parts, (p) => p.machineBusy, secondsOf),
+  };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) Object.assign(r, { [k]: v });
+  if (r.cpuMsPerOp !== undefined) r.cpuIncludesLoadGenerator = true;
+  return r;
+}
+
+/**
+ * The 10-user side and the size side of a pair, in the order A B B A (each half: n/2 requests, maxSeconds/2):
+ * a drift in the machine's load (this VM is shared) then weighs on both sides alike. `once` gets the
+ * side's request index, 0..n-1 over both halves.
+ */
+async function abba(names: readonly [string, string], onces: readonly [(i: number) => Promise<boolean>, (i: number) => Promise<boolean>], n: number, c: number, maxSeconds: number, probe: CpuProbe): Promise<[Result, Result]> {
+  const latencies: [number[], number[]] = [[], []];
+  const parts: [Result[], Result[]] = [[], []];
+  const done = [0, 0];
+  for (const side of [0, 1, 1, 0] as const) {
+    const offset = done[side]!;
+    const once = onces[side];
+    const part = await load(
+      names[side],
+      Math.ceil(n / 2),
+      c,
+      async (i) => {
+        const s = performance.now();
+        try {
+          return await once(offset + i);
+        } finally {
+          latencies[side].push(performance.now() - s);
+        }
+      },
+      undefined,
+      { maxSeconds: maxSeconds / 2, probe },
+    );
+    done[side] = offset + part.requests;
+    parts[side].push(part);
+  }
+  return [merge(names[0], parts[0], latencies[0]), merge(names[1], parts[1], latencies[1])];
+}
+
 /** Follows nextCursor from `firstUrl`, one page at a time, bounded; a row of per-page latencies. */
 async function walk(name: string, firstUrl: string, token: string, maxPages: number, probe: CpuProbe): Promise<{ result: Result; cursor: string | null; items: number; pages: number }> {
   const latencies: number[] = [];
@@ -435,13 +517,13 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
     const setupSeconds = (performance.now() - t0) / 1000;
 
     const rowOptions = { maxSeconds: ROW_SECONDS, probe };
-    /** A GET row, after WARMUP untimed requests: status 200 and, where given, the expected number of items. */
-    const getRow = async (name: string, path: string, token: string, expectItems?: number): Promise<Result> => {
+    /** A GET row, after untimed warm-up requests: status 200 and the expected number of items. */
+    const getRow = async (name: string, path: string, token: string, expectItems: number, warmup: number, warmupSeconds: number): Promise<Result> => {
       const once = async (): Promise<boolean> => {
         const p = await listPage(`${api}${path}`, token);
         return p.status === 200 && (expectItems === undefined || p.items.length === expectItems);
       };
-      await load('warm-up', WARMUP, CONCURRENCY, once, undefined, { maxSeconds: 2 });
+      await load('warm-up', warmup, CONCURRENCY, once, undefined, { maxSeconds: warmupSeconds });
       return load(name, ROW_REQUESTS, CONCURRENCY, once, undefined, rowOptions);
     };
     const itemsOf = async (path: string, token: string): Promise<string> => {
@@ -458,7 +540,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
     const tenantBase: Result[] = [];
     await listPage(`${api}/v1/tenants?limit=25`, operator);
     for (const r of tenantRows) {
-      const row = await getRow(`${r.label} (${BASE_TENANTS} tenants)`, r.base, operator, r.atBase);
+      const row = await getRow(`${r.label} (${BASE_TENANTS} tenants)`, r.base, operator, r.atBase, TENANT_WARMUP, TENANT_WARMUP_SECONDS);
       row.note = await itemsOf(r.base, operator);
       tenantBase.push(row);
     }
@@ -489,14 +571,14 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
     const tenantCount = BASE_TENANTS + SEED_TENANTS;
     await listPage(`${api}/v1/tenants?limit=25`, operator);
     for (const [i, r] of tenantRows.entries()) {
-      const row = await getRow(`${r.label} (${tenantCount.toLocaleString('en-US')} tenants)`, r.size, operator, r.atSize);
+      const row = await getRow(`${r.label} (${tenantCount.toLocaleString('en-US')} tenants)`, r.size, operator, r.atSize, TENANT_WARMUP, TENANT_WARMUP_SECONDS);
       row.note = await itemsOf(r.size, operator);
       pair(tenantBase[i]!, row, API_TARGET);
       results.push(tenantBase[i]!, row);
     }
 
-    // --- Users: each request on the 10-user tenant, then on the 10,000-user tenant (pairs interleaved, so
-    // a change in the machine's load hits both sides alike). Owners' tokens.
+    // --- Users: each request on the 10-user tenant and on the 10,000-user tenant, A-B-B-A (see abba()).
+    // The Owners' tokens.
     const users = (t: ApiTenant, query: string): string => `/v1/tenants/${t.id}/users?${query}`;
     const sizes = [
       { t: small, token: smallToken, label: `${SMALL_SEEDED + 1} users` },
@@ -515,18 +597,18 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
       { label: 'GET /v1/tenants/{id}/users?emailPrefix= (9-10 match)', query: (s) => (s === 0 ? 'emailPrefix=u0000' : 'emailPrefix=u0123'), expect: [SMALL_SEEDED, 10] },
       { label: 'GET /v1/tenants/{id}/users?status=Disabled (first page)', query: () => 'status=Disabled', expect: [undefined, undefined] },
     ];
-    await listPage(`${api}${users(big, 'limit=25')}`, bigToken);
     for (const r of userRows) {
-      const pairRows: Result[] = [];
-      for (const [s, size] of sizes.entries()) {
-        const i = s as 0 | 1;
-        const path = users(size.t, r.query(i));
-        const row = await getRow(`${r.label} (${size.label})`, path, size.token, r.expect[i]);
-        row.note = await itemsOf(path, size.token);
-        pairRows.push(row);
-      }
-      pair(pairRows[0]!, pairRows[1]!, API_TARGET);
-      results.push(...pairRows);
+      const paths = [users(small, r.query(0)), users(big, r.query(1))] as const;
+      const onces = sizes.map((size, s) => async (): Promise<boolean> => {
+        const p = await listPage(`${api}${paths[s]!}`, size.token);
+        const expected = r.expect[s];
+        return p.status === 200 && (expected === undefined || p.items.length === expected);
+      });
+      for (const once of onces) await load('warm-up', WARMUP, CONCURRENCY, once, undefined, { maxSeconds: 2 });
+      const rows = await abba([`${r.label} (${sizes[0].label})`, `${r.label} (${sizes[1].label})`], [onces[0]!, onces[1]!], ROW_REQUESTS, CONCURRENCY, 2 * ROW_SECONDS, probe);
+      for (const [s, row] of rows.entries()) row.note = `${await itemsOf(paths[s]!, sizes[s]!.token)}; A-B-B-A halves`;
+      pair(rows[0], rows[1], API_TARGET);
+      results.push(...rows);
     }
     results.push(walked.result);
     // How many requests a client needs to find every Disabled user of the big tenant.
@@ -547,24 +629,15 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
       for (let i = 0; i < SIGN_INS; i++) list.push(await prepareSignIn(cp, app, size.t.domain, emails[i % emails.length]!, `scale-${s}-${i}`));
       prepared.push(list);
     }
-    const signRows: Result[] = [];
-    for (const [s, size] of sizes.entries()) {
-      const list = prepared[s]!;
-      const row = await load(
-        `POST /login (password sign-in, argon2id) (${size.label})`,
-        list.length,
-        SIGN_IN_WORKERS,
-        async (i) => {
-          const r = await postFrom(agent, sources[s]!, list[i]!);
-          return r.status === 302 && r.location !== null && r.location.startsWith(REDIRECT) && r.location.includes('code=');
-        },
-        undefined,
-        { maxSeconds: 15, probe },
-      );
-      row.note = `${list.length} sign-ins over ${signInUsers[s]!.length} accounts, from ${sources[s]}`;
-      signRows.push(row);
-    }
-    pair(signRows[0]!, signRows[1]!, AUTH_TARGET);
+    const signIn =
+      (s: 0 | 1) =>
+      async (i: number): Promise<boolean> => {
+        const r = await postFrom(agent, sources[s]!, prepared[s]![i]!);
+        return r.status === 302 && r.location !== null && r.location.startsWith(REDIRECT) && r.location.includes('code=');
+      };
+    const signRows = await abba([`POST /login (password sign-in, argon2id) (${sizes[0].label})`, `POST /login (password sign-in, argon2id) (${sizes[1].label})`], [signIn(0), signIn(1)], SIGN_INS, SIGN_IN_WORKERS, 30, probe);
+    for (const [s, row] of signRows.entries()) row.note = `${row.requests} sign-ins over ${signInUsers[s]!.length} accounts, from ${sources[s]}; A-B-B-A halves`;
+    pair(signRows[0], signRows[1], AUTH_TARGET);
     results.push(...signRows);
 
     const total = (performance.now() - t0) / 1000;

@@ -7,6 +7,8 @@ import { ApiClient, ApiProblem } from '../shared/cli/api-client';
 import { configDir, loadState, saveState, type CliState, type Profile } from '../shared/cli/config-store';
 import { loginWithDeviceCode, loginWithPassword, refreshTokens, type OperatorTokens } from '../shared/cli/operator-login';
 import { PLANS, TENANT_STATUSES } from '../shared/domain/tenant';
+import type { FlagType } from '../shared/domain/delivery-ports';
+import { FLAG_TYPES, parseFlagArgument } from '../shared/domain/flags';
 
 const DEV_OPERATOR = { email: 'operator@example.com', password: 'operator-dev-password' };
 const LOCAL_API = 'http://localhost:3000';
@@ -354,6 +356,49 @@ for (const [name, method, what] of [
     });
 }
 
+const flags = program.command('flags').description("A tenant's feature flags: plan defaults and operator overrides (FR-FLAG-001)");
+
+interface FlagOut {
+  key: string;
+  type: string;
+  value: unknown;
+  source: string;
+}
+
+function flagLine(f: FlagOut): string {
+  return `${f.key.padEnd(28)} ${f.type.padEnd(7)} ${f.source.padEnd(8)} ${JSON.stringify(f.value)}`;
+}
+
+flags
+  .command('list <tenantId>')
+  .description("List a tenant's flags with their source (plan or override) and the flags' version")
+  .action(async (tenantId: string) => {
+    const client = await authedClient();
+    const r = await client.request<{ version: number; flags: FlagOut[] }>('GET', `/v1/tenants/${encodeURIComponent(tenantId)}/flags`);
+    print(r, () => [`version ${r.version}`, ...r.flags.map(flagLine)].join('\n'));
+  });
+
+flags
+  .command('set <tenantId> <key> <value>')
+  .description('Override a flag for a tenant; the value is typed from its spelling (true/false, number, JSON object, else string) unless --type says otherwise')
+  .addOption(new Option('--type <type>', 'the value type').choices([...FLAG_TYPES]))
+  .action(async (tenantId: string, key: string, raw: string, o: { type?: FlagType }) => {
+    const parsed = parseFlagArgument(raw, o.type);
+    if (!parsed.ok) throw new UsageError(`value ${parsed.message}`);
+    const client = await authedClient();
+    const r = await client.request<{ version: number; flag: FlagOut }>('PUT', `/v1/tenants/${encodeURIComponent(tenantId)}/flags/${encodeURIComponent(key)}`, parsed.flag);
+    print(r, () => `${flagLine(r.flag)}\n(version ${r.version})`);
+  });
+
+flags
+  .command('unset <tenantId> <key>')
+  .description("Remove a tenant's override of a flag; the plan's default comes back if the plan has the flag")
+  .action(async (tenantId: string, key: string) => {
+    const client = await authedClient();
+    const r = await client.request<{ version: number; flag: FlagOut | null }>('DELETE', `/v1/tenants/${encodeURIComponent(tenantId)}/flags/${encodeURIComponent(key)}`);
+    print(r, () => `${r.flag ? `${flagLine(r.flag)} (plan default restored)` : `${key} removed`}\n(version ${r.version})`);
+  });
+
 const sessions = program.command('sessions').description("Inspect and revoke users' sessions (FR-AUTH-005)");
 
 sessions
@@ -375,7 +420,7 @@ sessions
     print(r, () => `${r.revoked} session(s) ended`);
   });
 
-const signingKeys = program.command('keys').description('Token signing keys (ADR-0005)');
+const signingKeys = program.command('signing-keys').description('Token signing keys (ADR-0005); API access keys are `cpctl keys`');
 
 signingKeys
   .command('rotate')
@@ -384,6 +429,76 @@ signingKeys
     const client = await authedClient();
     const r = await client.request<{ kid: string; previousKid: string | null }>('POST', '/v1/keys/rotate');
     print(r, () => `signing with ${r.kid}${r.previousKid ? ` (previous ${r.previousKid} still published)` : ''}`);
+  });
+
+interface ApiKeyOut {
+  keyId: string;
+  prefix: string;
+  appId: string;
+  name: string;
+  scopes: string[];
+  status: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  key?: string;
+}
+
+function apiKeyLines(k: ApiKeyOut): string {
+  const lines = [
+    `key_id      ${k.prefix}`,
+    `app         ${k.appId}`,
+    `name        ${k.name}`,
+    `scopes      ${k.scopes.join(' ')}`,
+    `status      ${k.status}${k.revokedAt ? ` (revoked ${k.revokedAt})` : ''}`,
+    `expires     ${k.expiresAt ?? 'never'}`,
+    `last used   ${k.lastUsedAt ?? 'never'}`,
+  ];
+  if (k.key) lines.push(`key         ${k.key}`, '', 'The key is shown only now: store it in your secret manager.');
+  return lines.join('\n');
+}
+
+const apiKeys = program.command('keys').description("API access keys of an application (FR-SYS-002) — developers and operators");
+
+apiKeys
+  .command('create')
+  .description('Issue an API key for an application; prints the key once')
+  .requiredOption('--app <id>', 'application (client) id')
+  .requiredOption('--name <name>', 'what the key is for')
+  .requiredOption('--scope <scope>', 'flag:read, bill:write, bill:read, log:write (repeatable)', collect, [])
+  .option('--expires-at <iso>', 'expiry as an ISO 8601 date-time (at most 2 years ahead); default: never')
+  .action(async (o: { app: string; name: string; scope: string[]; expiresAt?: string }) => {
+    if (o.scope.length === 0) throw new UsageError('at least one --scope is required');
+    const client = await authedClient();
+    const k = await client.request<ApiKeyOut>('POST', `/v1/apps/${encodeURIComponent(o.app)}/keys`, {
+      name: o.name,
+      scopes: o.scope,
+      ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}),
+    });
+    print(k, () => apiKeyLines(k));
+    // With --json the warning goes to stderr, so stdout stays one JSON document.
+    if (globals().json) process.stderr.write('warning: the key is shown only now: store it in your secret manager\n');
+  });
+
+apiKeys
+  .command('list')
+  .description("List an application's API keys (never their secrets)")
+  .requiredOption('--app <id>', 'application (client) id')
+  .action(async (o: { app: string }) => {
+    const client = await authedClient();
+    const r = await client.request<{ items: ApiKeyOut[] }>('GET', `/v1/apps/${encodeURIComponent(o.app)}/keys`);
+    print(r, () => r.items.map((k) => `${k.prefix}  ${k.status.padEnd(7)}  ${k.scopes.join(',').padEnd(20)}  expires ${k.expiresAt ?? 'never'}  last used ${k.lastUsedAt ?? 'never'}  ${k.name}`).join('\n') || '(no API keys)');
+  });
+
+apiKeys
+  .command('revoke <keyId>')
+  .description('Revoke an API key: new requests with it fail within seconds')
+  .requiredOption('--app <id>', 'application (client) id')
+  .action(async (keyId: string, o: { app: string }) => {
+    const client = await authedClient();
+    const k = await client.request<ApiKeyOut>('DELETE', `/v1/apps/${encodeURIComponent(o.app)}/keys/${encodeURIComponent(keyId)}`);
+    print(k, () => `${k.prefix} (${k.name}) is now ${k.status}`);
   });
 
 try {

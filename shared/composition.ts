@@ -15,6 +15,8 @@ import { DynamoUserAdminStore } from './adapters/dynamo/user-admin-store';
 import { DynamoDataSubjectStore } from './adapters/dynamo/data-subject-store';
 import type { DataSubjectStore } from './domain/data-subject';
 import { DynamoSettingsStore } from './adapters/dynamo/settings-store';
+import { DynamoFlagStore } from './adapters/dynamo/flag-store';
+import type { FlagStore } from './domain/flags';
 import type { UserAdminStore } from './domain/user-admin';
 import type { AuditLog, Clock, HealthProbe, IdGenerator, OperatorDirectory, TenantStore } from './domain/ports';
 import type { OperatorTokenVerifier } from './domain/principal';
@@ -34,6 +36,8 @@ import { PasswordResetService } from './domain/identity/password-reset';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter';
 import type { RateLimiter } from './domain/identity/ports';
 import { createLogger, parseLogLevel, type Logger } from './http/logger';
+import { ApiKeyService } from './domain/apikeys';
+import { DynamoApiKeyStore } from './adapters/dynamo/apikey-store';
 
 export interface RuntimeConfig {
   readonly tableName: string;
@@ -77,11 +81,15 @@ export interface Container {
   /** CON-COMP-001: export, rectification and erasure of a tenant user's personal data. */
   readonly dataSubjects: DataSubjectStore;
   readonly settings: DynamoSettingsStore;
+  /** DAT-FLAG (issue #5): operator overrides and the FlagReader that flag delivery uses. */
+  readonly flags: FlagStore;
   readonly operators: OperatorDirectory;
   readonly audit: AuditLog;
   readonly health: HealthProbe;
   readonly operatorTokens: OperatorTokenVerifier;
   readonly identity: Identity;
+  /** API access keys (FR-SYS-002): management and the ApiKeyVerifier, with its per-environment cache. */
+  readonly apiKeys: ApiKeyService;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -177,8 +185,10 @@ export function buildContainer(env: NodeJS.ProcessEnv = process.env): Container 
     users: new DynamoUserAdminStore(db, config.tableName),
     dataSubjects: new DynamoDataSubjectStore(db, config.tableName),
     settings: new DynamoSettingsStore(db, config.tableName),
+    flags: new DynamoFlagStore(db, config.tableName),
     operators: new DynamoOperatorDirectory(db, config.tableName, cryptoIds),
     audit: new DynamoAuditLog(db, config.tableName),
+    apiKeys: new ApiKeyService(new DynamoApiKeyStore(db, config.tableName), { now: () => systemClock.now(), log }),
     health: new DynamoHealthProbe(db, config.tableName),
     operatorTokens: new AwsJwtOperatorVerifier({
       issuer: config.operatorIssuer,

@@ -7,7 +7,7 @@ import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aw
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
-import { PLATFORM_PARTITIONS } from '../../shared/config/constants';
+import { API_KEY_PARTITION_PREFIX, PLATFORM_PARTITIONS } from '../../shared/config/constants';
 import type { RouteDef } from '../../shared/config/routes';
 import { fromProjectRoot, LOCK_FILE, PROJECT_ROOT } from '../paths';
 
@@ -119,6 +119,15 @@ export class RouteFunction extends Construct {
             actions: ['dynamodb:PutItem'],
             resources: [props.table.tableArn],
             conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': Object.values(PLATFORM_PARTITIONS) } },
+          }),
+        );
+        // Recording an API key's last use (004 FR-004) from the delivery routes: UpdateItem on key items only.
+        this.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ApiKeyUsageUpdateOnly',
+            actions: ['dynamodb:UpdateItem'],
+            resources: [props.table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${API_KEY_PARTITION_PREFIX}*`] } },
           }),
         );
         // The KMS permissions a write through the table's customer-managed key needs (the same set

@@ -72,3 +72,9 @@ export const PLATFORM_PARTITIONS = {
  * only to the token-issuing and rotation functions.
  */
 export const SIGNING_KEY_PARTITION = 'PLATFORM#SIGNINGKEY';
+
+/**
+ * API key items (`APIKEY#<keyId>`): functions with `read` table access may still UpdateItem these, and
+ * only these, to record a key's last use (004 FR-004) without being able to write anything else.
+ */
+export const API_KEY_PARTITION_PREFIX = 'APIKEY#';

@@ -115,6 +115,18 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'SessionsRevokeAll', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions', entry: 'functions/sessions/revoke-all.ts', table: 'readwrite', description: "Revoke all of a user's sessions" },
   { id: 'SessionsRevoke', method: 'DELETE', path: '/v1/tenants/{id}/users/{userId}/sessions/{sessionId}', entry: 'functions/sessions/revoke.ts', table: 'readwrite', description: 'Revoke one session' },
   { id: 'MePasswordChange', method: 'POST', path: '/v1/me/password', entry: 'functions/me/password.ts', table: 'readwrite', description: 'Change my password (user access token)', passwordHashing: true, sendsMail: true },
+  // --- Flag delivery to managed applications (FR-FLAG-002) and OFREP (issue #5): API-key authenticated
+  { id: 'FlagsDelivery', method: 'GET', path: '/v1/flags', entry: 'functions/delivery/flags.ts', table: 'read', description: "A tenant's flags for an application (API-FLAG)" },
+  { id: 'OfrepEvaluateOne', method: 'POST', path: '/ofrep/v1/evaluate/flags/{key}', entry: 'functions/delivery/ofrep-one.ts', table: 'read', description: 'OFREP single flag evaluation' },
+  { id: 'OfrepEvaluateAll', method: 'POST', path: '/ofrep/v1/evaluate/flags', entry: 'functions/delivery/ofrep-bulk.ts', table: 'read', description: 'OFREP bulk evaluation' },
+  // --- API access keys (issue #5, FR-SYS-002): developers and operators
+  { id: 'ApiKeysCreate', method: 'POST', path: '/v1/apps/{id}/keys', entry: 'functions/apikeys/create.ts', table: 'readwrite', description: 'Issue an API access key (shown once)' },
+  { id: 'ApiKeysList', method: 'GET', path: '/v1/apps/{id}/keys', entry: 'functions/apikeys/list.ts', table: 'read', description: "List an application's API keys" },
+  { id: 'ApiKeysRevoke', method: 'DELETE', path: '/v1/apps/{id}/keys/{keyId}', entry: 'functions/apikeys/revoke.ts', table: 'readwrite', description: 'Revoke an API access key' },
+  // --- Feature flags per tenant (FR-FLAG-001, issue #5): operators only
+  { id: 'FlagsList', method: 'GET', path: '/v1/tenants/{id}/flags', entry: 'functions/flags/list.ts', table: 'read', description: "List a tenant's flags and their version" },
+  { id: 'FlagsSet', method: 'PUT', path: '/v1/tenants/{id}/flags/{key}', entry: 'functions/flags/set.ts', table: 'readwrite', description: 'Set a flag override for a tenant' },
+  { id: 'FlagsUnset', method: 'DELETE', path: '/v1/tenants/{id}/flags/{key}', entry: 'functions/flags/delete.ts', table: 'readwrite', description: 'Remove a flag override (the plan default returns)' },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];
 

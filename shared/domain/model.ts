@@ -30,14 +30,25 @@ export interface Invitation {
   readonly expiresAt: string;
 }
 
-export interface FlagValue {
+interface FlagValueBase {
   readonly tenantId: string;
   readonly key: string;
-  readonly value: boolean;
   /** `plan` values follow plan changes; `override` values survive them (FR-FLAG-001). */
   readonly source: 'plan' | 'override';
   readonly updatedAt: string;
 }
+
+/**
+ * DAT-FLAG: the value and its type (issue #5). `type` may be omitted only for booleans, so plan defaults
+ * built before typed flags existed (and items stored without `type`) stay valid; decoders always set it.
+ */
+export type FlagValue = FlagValueBase &
+  (
+    | { readonly type?: 'boolean'; readonly value: boolean }
+    | { readonly type: 'string'; readonly value: string }
+    | { readonly type: 'number'; readonly value: number }
+    | { readonly type: 'object'; readonly value: Record<string, unknown> | unknown[] }
+  );
 
 /** DAT-USER with tenant_id NULL (FR-SYS-004). */
 export interface OperatorUser {

@@ -36,7 +36,16 @@ export interface UserPrincipal {
   readonly role: 'Owner' | 'Administrator' | 'User';
 }
 
-export type Principal = OperatorPrincipal | UserPrincipal;
+/** A managed application calling with an API key (UC-SYS-APP-AUTH, FR-SYS-002). */
+export interface AppKeyPrincipal {
+  readonly kind: 'app';
+  readonly actor: Actor;
+  readonly keyId: string;
+  readonly appId: string;
+  readonly scopes: readonly string[];
+}
+
+export type Principal = OperatorPrincipal | UserPrincipal | AppKeyPrincipal;
 
 export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer' | 'auditor' = 'operator'): Actor {
   // DAT-LOG's actor_type has no Developer: developers are platform Users (the record's role says more).
@@ -44,7 +53,8 @@ export function operatorActor(user: OperatorUser, kind: 'operator' | 'developer'
 }
 
 /** The permission matrix's view of a principal (shared/domain/authorization.ts). */
-export function subjectOf(p: Principal): { role: 'Owner' | 'Administrator' | 'User' | 'Operator' | 'Developer' | 'Auditor'; tenantId: string | null } {
+export function subjectOf(p: Principal): { role: 'Owner' | 'Administrator' | 'User' | 'Operator' | 'Developer' | 'Auditor' | 'AppKey'; tenantId: string | null } {
   if (p.kind === 'user') return { role: p.role, tenantId: p.tenantId };
+  if (p.kind === 'app') return { role: 'AppKey', tenantId: null };
   return { role: p.kind === 'operator' ? 'Operator' : p.kind === 'auditor' ? 'Auditor' : 'Developer', tenantId: null };
 }

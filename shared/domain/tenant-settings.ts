@@ -41,7 +41,7 @@ export function planFlagChanges(current: readonly FlagValue[], tenantId: string,
   for (const [key, value] of Object.entries(defaults)) {
     const existing = byKey.get(key);
     if (existing?.source === 'override') continue;
-    if (!existing || existing.value !== value) put.push({ tenantId, key, value, source: 'plan', updatedAt: at });
+    if (!existing || existing.value !== value) put.push({ tenantId, key, type: 'boolean', value, source: 'plan', updatedAt: at });
   }
   const remove = current.filter((f) => f.source === 'plan' && !(f.key in defaults)).map((f) => f.key);
   return { put, remove };

@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { container as defaultContainer, type Container } from '../composition';
 import { MAX_JSON_BODY_BYTES } from '../config/constants';
 import type { RequestOrigin } from '../domain/audit';
-import type { OperatorPrincipal, Principal, UserPrincipal } from '../domain/principal';
+import type { AppKeyPrincipal, OperatorPrincipal, Principal, UserPrincipal } from '../domain/principal';
+import type { ErrorRenderer } from './middleware/request-context';
 import { writeAudit } from './audit';
 import type { Logger } from './logger';
 import { auditFailures } from './middleware/audit-failures';
@@ -12,7 +13,7 @@ import { authenticate, type AuthRequirement } from './middleware/authenticate';
 import { jsonBody } from './middleware/json-body';
 import { requestContext } from './middleware/request-context';
 import { validate } from './middleware/validate';
-import { getState } from './request';
+import { getState, header } from './request';
 import { json } from './response';
 
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
@@ -21,10 +22,12 @@ export interface HandlerInput<B, Q, P, A extends AuthRequirement> {
   readonly body: B;
   readonly query: Q;
   readonly params: P;
-  readonly principal: A extends 'none' ? undefined : A extends 'user' ? UserPrincipal : A extends 'tenant' ? Principal : OperatorPrincipal;
+  readonly principal: A extends 'none' ? undefined : A extends 'user' ? UserPrincipal : A extends 'apikey' ? AppKeyPrincipal : A extends 'tenant' ? Principal : OperatorPrincipal;
   readonly origin: RequestOrigin;
   readonly deps: Container;
   readonly log: Logger;
+  /** Request header, case-insensitive (conditional requests: If-None-Match). */
+  readonly header: (name: string) => string | undefined;
 }
 
 export interface HandlerResult {
@@ -43,6 +46,8 @@ export interface HandlerSpec<BS, QS, PS, A extends AuthRequirement> {
   /** Set on state-changing routes: the audit action (`tenant.create`); success and failure are recorded. */
   readonly auditAction?: string;
   readonly handle: (input: HandlerInput<Infer<BS>, Infer<QS>, Infer<PS>, A>) => Promise<HandlerResult>;
+  /** Protocols with their own error format (OFREP) render errors themselves; default problem+json. */
+  readonly errorRenderer?: ErrorRenderer;
   /** Tests and the local server may inject a container; Lambda uses the environment's. */
   readonly container?: () => Container;
 }
@@ -74,6 +79,7 @@ export function defineHandler<
       origin: s.origin,
       deps: c,
       log: s.log,
+      header: (name) => header(event, name),
     });
     if (spec.auditAction !== undefined && result.audit !== undefined) {
       await writeAudit(c, s.log, {
@@ -90,7 +96,7 @@ export function defineHandler<
   };
 
   const m = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-    .use(requestContext(log))
+    .use(requestContext(log, spec.errorRenderer))
     .use(auditFailures(spec.auditAction, deps));
   // Authentication first: an anonymous caller gets a 401 whatever it sent, and learns nothing of the input shape.
   m.use(authenticate(spec.auth, deps));

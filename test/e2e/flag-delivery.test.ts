@@ -25,8 +25,8 @@ async function provision(domain: string, plan = 'Pro'): Promise<string> {
 async function issueKey(appId: string, scopes: string[], extra: Record<string, unknown> = {}): Promise<string> {
   const res = await api(h, 'POST', `/v1/apps/${appId}/keys`, { token: await h.developerToken(), body: { name: 'test key', scopes, ...extra } });
   expect(res.status).toBe(201);
-  const secret = Object.values(res.body).find((v) => typeof v === 'string' && v.startsWith('cpk_'));
-  expect(secret).toBeDefined();
+  const secret = res.body['key'];
+  expect(secret).toMatch(/^cpk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
   return secret as string;
 }
 

@@ -330,7 +330,10 @@ describe('Regional stacks (stage dev)', () => {
       for (const route of ROUTES.filter((r) => r.table === 'read')) {
         const statements = roleStatements(template(), stack(), route);
         const actions = statements.flatMap((s) => s.actions);
-        for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:*', '*']) {
+        // UpdateItem appears once, pinned to API key items (last-use tracking); never on anything else.
+        const updates = statements.filter((s) => s.actions.includes('dynamodb:UpdateItem'));
+        expect(updates).toEqual([{ actions: ['dynamodb:UpdateItem'], resources: [tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APIKEY#*'] } } }]);
+        for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:*', '*']) {
           expect(actions, `${route.id} must not be allowed ${forbidden}`).not.toContain(forbidden);
         }
         expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));

@@ -81,13 +81,13 @@ describe('cpctl: applications, sessions and keys', () => {
     expect(audit).toEqual(expect.arrayContaining(['tenant.app.enable', 'session.revoke_all']));
   });
 
-  it('ADR-0005: cpctl keys rotate publishes a new key and keeps the previous one', async () => {
+  it('ADR-0005: cpctl signing-keys rotate publishes a new key and keeps the previous one', async () => {
     // Issue one token first so that a signing key exists.
     const machine = JSON.parse((await cpctl('--json', 'apps', 'register', '--name', 'M2M', '--client-type', 'confidential', '--grant-type', 'client_credentials')).stdout) as { id: string; clientSecret: string };
     const tok = await fetch(h.url('/token'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${machine.id}:${machine.clientSecret}`).toString('base64')}` }, body: 'grant_type=client_credentials' });
     expect(tok.status).toBe(200);
     const before = (await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] };
-    const r = JSON.parse((await cpctl('--json', 'keys', 'rotate')).stdout) as { kid: string; previousKid: string };
+    const r = JSON.parse((await cpctl('--json', 'signing-keys', 'rotate')).stdout) as { kid: string; previousKid: string };
     const after = (await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] };
     expect(before.keys.map((k) => k.kid)).toContain(r.previousKid);
     expect(after.keys.map((k) => k.kid).sort()).toEqual([r.kid, r.previousKid].sort());

@@ -73,6 +73,7 @@ describe('SDK errors become domain errors (handlers never see SDK exceptions)', 
       'TENANT#t1|USEREMAIL#o@a.example|attribute_not_exists(PK)',
       'TENANT#t1|INVITE#i1|attribute_not_exists(PK)',
       'TENANT#t1|FLAG#f|-',
+      'TENANT#t1|FLAG!VERSION|-',
       // The search entries (keys.ts, TENANT SEARCH), in the same transaction as the tenant.
       'TENANT#t1|TENANTIDX#DOMAIN|-',
       'TENANT#t1|TENANTIDX#NAME|-',

@@ -8,6 +8,8 @@ import type { FlagValue, Invitation, OperatorUser, TenantUser } from '../../doma
 import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES } from '../../domain/model';
 import { PLANS, TENANT_STATUSES, type Tenant } from '../../domain/tenant';
 import type { AuditRecord } from '../../domain/audit';
+import type { FlagType } from '../../domain/delivery-ports';
+import { FLAG_TYPES, typedFlagValueSchema } from '../../domain/flags';
 import { keys, TENANT_SEARCH_KINDS, tenantNameSearchKey, type TenantSearchKind } from './keys';
 
 export const ENTITY = {
@@ -19,6 +21,7 @@ export const ENTITY = {
   userEmail: 'UserEmail',
   invitation: 'Invitation',
   flag: 'Flag',
+  flagVersion: 'FlagVersion',
   audit: 'Audit',
   operator: 'Operator',
 } as const;
@@ -127,7 +130,23 @@ export function toInvitationItem(i: Invitation): Record<string, unknown> {
 }
 
 export function toFlagItem(f: FlagValue): Record<string, unknown> {
-  return { ...keys.flag(f.tenantId, f.key), entity: ENTITY.flag, ...f };
+  // Always written with its type, even for booleans: only items from before typed flags lack it.
+  return { ...keys.flag(f.tenantId, f.key), entity: ENTITY.flag, ...f, type: f.type ?? 'boolean' };
+}
+
+/** Reads a flag item; items written before typed flags (no `type`) are booleans. */
+export function decodeFlagItem(item: Record<string, unknown>): FlagValue & { readonly type: FlagType } {
+  const base = itemSchemas.flag.safeParse(item);
+  if (!base.success) throw new InternalError('corrupt flag item');
+  const typed = typedFlagValueSchema.safeParse({ type: base.data.type, value: base.data.value });
+  if (!typed.success) throw new InternalError(`flag item ${base.data.key}: value does not match type ${base.data.type}`);
+  const { tenantId, key, source, updatedAt } = base.data;
+  return { tenantId, key, source, updatedAt, ...typed.data };
+}
+
+/** The per-tenant flag version (keys.flagVersion); provisioning starts it at 1. */
+export function toFlagVersionItem(tenantId: string, version: number, at: string): Record<string, unknown> {
+  return { ...keys.flagVersion(tenantId), entity: ENTITY.flagVersion, tenantId, version, updatedAt: at };
 }
 
 export function toOperatorItem(o: OperatorUser): Record<string, unknown> {
@@ -188,12 +207,15 @@ export const itemSchemas = {
     createdAt: z.string(),
     expiresAt: z.string(),
   }),
+  /** The envelope only: decodeFlagItem checks the value against the type (absent type = legacy boolean). */
   flag: z.object({
     entity: z.literal(ENTITY.flag),
     tenantId: z.string(),
     key: z.string(),
-    value: z.boolean(),
+    type: z.enum(FLAG_TYPES).default('boolean'),
+    value: z.unknown(),
     source: z.enum(['plan', 'override']),
     updatedAt: z.string(),
   }),
+  flagVersion: z.object({ entity: z.literal(ENTITY.flagVersion), version: z.int().min(0) }),
 };

@@ -113,6 +113,14 @@ export const keys = {
   userEmail: (tenantId: string, email: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USEREMAIL#${email}` }),
   invitation: (tenantId: string, invitationId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `INVITE#${invitationId}` }),
   flag: (tenantId: string, flagKey: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `FLAG#${flagKey}` }),
+  /**
+   * DAT-FLAG version counter (issue #5): SK `FLAG!VERSION` sorts just before every `FLAG#<key>` ('!' < '#')
+   * and shares the `FLAG` prefix with them, so one Query (begins_with `flagStatePrefix`) reads the version
+   * and all flags together, while a begins_with `flagPrefix` Query still sees only flags.
+   */
+  flagVersion: (tenantId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: 'FLAG!VERSION' }),
+  flagPrefix: 'FLAG#',
+  flagStatePrefix: 'FLAG',
   tenantAudit: (tenantId: string, timestamp: string, id: string): ItemKey => ({
     PK: `${TENANT}${tenantId}`,
     SK: `AUDIT#${timestamp}#${id}`,
@@ -170,4 +178,17 @@ export const keys = {
   /** FR-AUTH-006 / FR-TENANT-001: the tenant's editable settings. */
   tenantSettings: (tenantId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: 'SETTINGS' }),
   health: (): ItemKey => ({ PK: 'PLATFORM#HEALTH', SK: 'HEALTH' }),
+  // --- API access keys (issue #5, DAT-KEY) ---------------------------------------------------------
+  /**
+   * One item per key, keyed by its public keyId: verification (the hot path) is one GetItem on the very
+   * item that revocation updates, so there is no second copy to drift. The item holds appId, name,
+   * scopes, sha256 of the secret (never the secret), status, createdAt/By, expiresAt, lastUsedAt,
+   * revokedAt/By. Listing an application's keys is a Query on GSI1 (`APIKEYS#<appId>`, sorted by
+   * `<createdAt>#<keyId>`), never a Scan; GSI reads are eventually consistent, which a management
+   * listing tolerates (verification never uses the index). Not under `APP#<appId>`: that partition's
+   * SK `APP` item is read by consistent GetItem only, and a second item type there would buy nothing.
+   */
+  apiKey: (keyId: string): ItemKey => ({ PK: `APIKEY#${keyId}`, SK: 'APIKEY' }),
+  apiKeyAppIndex: (appId: string, createdAt: string, keyId: string): GsiKey => ({ GSI1PK: `APIKEYS#${appId}`, GSI1SK: `${createdAt}#${keyId}` }),
+  apiKeyAppIndexPartition: (appId: string): string => `APIKEYS#${appId}`,
 } as const;

@@ -1,10 +1,11 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { InternalError } from '../../domain/errors';
 import { passwordPolicySchema } from '../../domain/identity/password-policy';
 import type { FlagValue } from '../../domain/model';
 import { DEFAULT_TENANT_SETTINGS, invitationExpiryDaysSchema, type SettingsStore, type TenantSettings } from '../../domain/tenant-settings';
-import { itemSchemas, toFlagItem } from './codecs';
+import { decodeFlagItem } from './codecs';
+import { DynamoFlagStore } from './flag-store';
 import { translateDynamoError } from './errors';
 import { keys } from './keys';
 
@@ -42,38 +43,25 @@ export class DynamoSettingsStore implements SettingsStore {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
+          // `FLAG#`, not the `FLAG` state prefix: flags only, without the version item (SK `FLAG!VERSION`).
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'FLAG#' },
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': keys.flagPrefix },
           ConsistentRead: true,
         }),
       );
-      return (out.Items ?? []).map((i) => {
-        const { entity: _e, ...f } = itemSchemas.flag.parse(i);
-        return f;
-      });
+      return (out.Items ?? []).map(decodeFlagItem);
     } catch (err) {
       throw translateDynamoError(err);
     }
   }
 
-  /** Idempotent: applying the same changes twice leaves the same flags. */
+  /**
+   * Idempotent: applying the same changes twice leaves the same flags. One transaction with the flag
+   * version's increment (issue #5), never overwriting an override set meanwhile (see applyPlanChanges).
+   */
   async applyFlagChanges(tenantId: string, changes: { put: FlagValue[]; remove: string[] }): Promise<void> {
-    const requests = [
-      ...changes.put.map((f) => ({ PutRequest: { Item: toFlagItem(f) } })),
-      ...changes.remove.map((key) => ({ DeleteRequest: { Key: { ...keys.flag(tenantId, key) } } })),
-    ];
-    try {
-      for (let i = 0; i < requests.length; i += 25) {
-        let pending = requests.slice(i, i + 25);
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8) throw new InternalError('flag update: unprocessed items after retries');
-          const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-          pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof pending;
-          if (pending.length > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        }
-      }
-    } catch (err) {
-      throw translateDynamoError(err);
-    }
+    // The puts carry the change's time; a removal-only change has none, so it takes the current time.
+    const at = changes.put[0]?.updatedAt ?? new Date().toISOString();
+    await new DynamoFlagStore(this.db, this.table).applyPlanChanges(tenantId, changes, at);
   }
 }

@@ -16,6 +16,7 @@ import {
   decodeTenant,
   decodeTenantListing,
   toFlagItem,
+  toFlagVersionItem,
   toInvitationItem,
   toTenantDomainItem,
   toTenantItem,
@@ -67,6 +68,8 @@ export class DynamoTenantStore implements TenantStore {
       },
       { item: toInvitationItem(invitation), condition: { name: 'InvitationIdTaken', detail: 'Invitation id collision.' } },
       ...flags.map((f) => ({ item: toFlagItem(f) })),
+      // The flag version starts at 1 with the plan's flags (issue #5): the first delivery has an ETag basis.
+      { item: toFlagVersionItem(tenant.id, 1, tenant.createdAt) },
       // In the same transaction: a tenant is findable by search exactly when it exists.
       ...toTenantSearchItems(tenant).map((item) => ({ item })),
     ];

@@ -9,7 +9,7 @@ import { getState, header } from '../request';
 
 /** `developer` admits operators too: an operator may do whatever a developer may. */
 /** `tenant`: a tenant user's access token or a platform principal's; the permission matrix decides. */
-export type AuthRequirement = 'none' | 'operator' | 'developer' | 'user' | 'tenant';
+export type AuthRequirement = 'none' | 'operator' | 'developer' | 'user' | 'tenant' | 'apikey';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
@@ -28,6 +28,13 @@ export function authenticate(requirement: AuthRequirement, deps: () => Container
       const m = BEARER.exec(raw);
       if (!m?.[1]) throw new AuthenticationError('malformed authorization header');
       const c = deps();
+      if (requirement === 'apikey') {
+        // Managed applications (UC-SYS-APP-AUTH): the key's id, hash, expiry, state and app state.
+        const key = await c.apiKeys.verify(m[1]);
+        s.principal = { kind: 'app', actor: { id: `apikey:${key.keyId}`, type: 'System', tenantId: null }, keyId: key.keyId, appId: key.appId, scopes: key.scopes };
+        s.log = s.log.child({ actor: `apikey:${key.keyId}` });
+        return;
+      }
       // Which verifier to use is decided by the (unverified) issuer; the chosen verifier then checks everything.
       const ownToken = requirement === 'user' || (requirement === 'tenant' && issuerOf(m[1]) === c.config.issuer);
       if (ownToken) {

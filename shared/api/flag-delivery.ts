@@ -1,0 +1,51 @@
+/**
+ * Flag delivery to managed applications (FR-FLAG-002, API-FLAG) and OFREP: the checks every delivery
+ * request makes, and the cache validators. A caller can never read another application's tenants by
+ * changing a parameter: the tenant must be enabled for the key's application.
+ */
+import { createHash } from 'node:crypto';
+import type { Container } from '../composition';
+import { ForbiddenError, GoneError } from '../domain/errors';
+import type { AppKeyPrincipal } from '../domain/principal';
+import type { TenantFlags } from '../domain/delivery-ports';
+
+/** Short: applications SHOULD cache (API-FLAG); a change reaches them within this many seconds. */
+export const FLAG_CACHE_MAX_AGE_SECONDS = 30;
+
+export async function flagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
+  if (!principal.scopes.includes('flag:read')) throw new ForbiddenError('The API key lacks the flag:read scope.', 'missing scope flag:read');
+  // Enablement first: a key learns nothing about tenants its application does not serve, not even
+  // whether they exist — except that a purged tenant answers 410 (FR-OPS-002).
+  if (!(await deps.identity.store.isAppEnabledForTenant(tenantId, principal.appId))) {
+    if (await deps.tenants.isPurged(tenantId)) throw new GoneError('The tenant has been permanently deleted.');
+    throw new ForbiddenError('The application is not enabled for this tenant.', 'app not enabled for tenant');
+  }
+  const tenant = await deps.tenants.get(tenantId);
+  if (!tenant || tenant.status !== 'Active') throw new ForbiddenError('The tenant is not active.', `tenant ${tenant?.status ?? 'missing'}`);
+  return deps.flags.tenantFlags(tenant.id);
+}
+
+/** A strong validator from the tenant, its flag version, and (for OFREP bulk) the evaluation context. */
+export function flagsEtag(tenantId: string, version: number, context?: unknown): string {
+  const h = createHash('sha256').update(`${tenantId}\n${version}\n${context === undefined ? '' : canonicalJson(context)}`).digest('base64url');
+  return `"${h.slice(0, 32)}"`;
+}
+
+/** Stable JSON: object keys sorted, so equal contexts give equal ETags whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value as Record<string, unknown>)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** RFC 9110 If-None-Match: `*`, or a list of entity tags (weak ones compare weakly, as for GET). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
