@@ -278,7 +278,7 @@ export async function benchToken(options: TokenBenchOptions = {}): Promise<Resul
     const login = (i: number): Promise<string> =>
       loginWithPassword({ issuer: cp.issuer, clientId: DEV_CLIENT_ID, audience: cp.audience, username: DEV_ACCOUNTS[i]!.email, password: DEV_ACCOUNTS[i]!.password }).then((t) => t.accessToken);
     const operator = await login(0);
-    const developer = await login(1);
+    const developer = await login(DEV_ACCOUNTS.findIndex((a) => a.email === 'developer@example.com'));
     const run = randomUUID().slice(0, 8);
     const owners: Owner[] = [];
     for (let i = 0; i < TENANTS; i++) owners.push(await tenantWithOwner(cp, dataDir, operator, `tok-${run}-${i}`));
