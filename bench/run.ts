@@ -22,6 +22,7 @@ import { benchPasswords } from './passwords';
 import { benchSigning } from './signing';
 import { benchScale, scaleSummary } from './scale';
 import { benchToken, tokenSummary } from './token';
+import { benchFlags } from './flags';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -31,7 +32,7 @@ const REQUESTS = Number(arg('--requests') ?? 2000);
 const CONCURRENCY = Number(arg('--concurrency') ?? 16);
 const JSON_FILE = arg('--json');
 const ONLY = arg('--only');
-if (ONLY !== undefined && ONLY !== 'scale') throw new Error(`--only ${ONLY}: the only part that runs alone here is "scale"`);
+if (ONLY !== undefined && ONLY !== 'scale' && ONLY !== 'flags') throw new Error(`--only ${ONLY}: the parts that run alone are "scale" and "flags"`);
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -60,8 +61,10 @@ async function main(): Promise<void> {
   try {
     // Scale first, on the still empty table: its tenant rows need a 10-tenant baseline. The rows below
     // then run on a table that also holds its 1,010 tenants and 10,000 users.
-    scaleRows = await benchScale({ cp, dataDir });
-    results.push(...scaleRows);
+    if (ONLY === undefined || ONLY === 'scale') {
+      scaleRows = await benchScale({ cp, dataDir });
+      results.push(...scaleRows);
+    }
     if (ONLY === undefined) {
       const account = DEV_ACCOUNTS[0]!;
       const { accessToken } = await loginWithPassword({ issuer: cp.issuer, clientId: DEV_CLIENT_ID, audience: cp.audience, username: account.email, password: account.password });
@@ -115,6 +118,10 @@ async function main(): Promise<void> {
 
       // Token endpoint, sign-in and the oidc-provider reference, against the same control plane.
       results.push(...(await benchToken({ cp, dataDir, concurrency: CONCURRENCY })));
+    }
+    if (ONLY === undefined || ONLY === 'flags') {
+      // Flag delivery (issue #5): warm verification cache, 50 flags, 304s and full bodies.
+      results.push(...(await benchFlags({ cp, concurrency: CONCURRENCY })));
     }
   } finally {
     await cp.stop();
