@@ -528,7 +528,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
     };
     const itemsOf = async (path: string, token: string): Promise<string> => {
       const p = await listPage(`${api}${path}`, token);
-      return `${p.items.length} items per page, nextCursor ${p.nextCursor === null ? 'null' : 'set'}`;
+      return `${p.items.length} item${p.items.length === 1 ? '' : 's'} per page, nextCursor ${p.nextCursor === null ? 'null' : 'set'}`;
     };
 
     // --- Tenant search at 10 tenants (before seeding).
@@ -662,7 +662,9 @@ export function scaleSummary(results: readonly Result[]): string[] {
     const ref = results.find((x) => x.name === r.versus?.reference);
     const met = r.checks?.find((c) => c.label === SCALE_LABEL)?.met ? 'MET' : 'MISSED';
     const db = r.dbCpuMsPerOp !== undefined && ref?.dbCpuMsPerOp ? `, DynamoDB Local CPU ${f(r.dbCpuMsPerOp / ref.dbCpuMsPerOp, 2)}x` : '';
-    lines.push(`  ${r.name}: p95 ${f(r.p95, 1)} ms vs ${f(ref?.p95, 1)} ms -> ${f(r.versus?.p95Ratio, 2)}x ${met} (node CPU/request ${f(r.versus?.cpuRatio, 2)}x${db})`);
+    // Other processes' load on the two sides: a difference shows a latency ratio that contention made.
+    const noisy = r.otherVcpus !== undefined && ref?.otherVcpus !== undefined && Math.abs(r.otherVcpus - ref.otherVcpus) > 0.3 ? `; others took ${f(r.otherVcpus, 2)} vs ${f(ref.otherVcpus, 2)} vCPU: noisy` : '';
+    lines.push(`  ${r.name}: p95 ${f(r.p95, 1)} ms vs ${f(ref?.p95, 1)} ms -> ${f(r.versus?.p95Ratio, 2)}x ${met} (node CPU/request ${f(r.versus?.cpuRatio, 2)}x${db}${noisy})`);
   }
   for (const r of results) if (r.name.startsWith('seed ') || r.name.includes('every page') || r.name.includes('cursor walk')) lines.push(`  ${r.name}: ${r.note ?? ''}`);
   return lines;
