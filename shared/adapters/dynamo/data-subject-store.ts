@@ -1,4 +1,4 @@
-import { BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import type { AuditRecord } from '../../domain/audit';
@@ -6,6 +6,7 @@ import type { AuditRewrite, DataSubjectStore, Erasure, ErasureCounts, SubjectPro
 import { InternalError } from '../../domain/errors';
 import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES, type TenantUser } from '../../domain/model';
 import { decodeAudit, ENTITY, toUserEmailItem } from './codecs';
+import { deleteAll } from './batch';
 import { translateDynamoError, type NamedCondition } from './errors';
 import { keys, type ItemKey } from './keys';
 
@@ -87,10 +88,8 @@ function asTenantUser(u: SubjectProfile): TenantUser {
   return { id: u.id, tenantId: u.tenantId, email: u.email, role: u.role, status: u.status, createdAt: u.createdAt };
 }
 
-/** BatchWriteItem takes 25 requests; audit rewrites run this many updates at a time. */
-const BATCH = 25;
+/** Audit rewrites run this many updates at a time. */
 const REWRITE_CONCURRENCY = 10;
-const MAX_BATCH_ATTEMPTS = 8;
 
 const USER_CHANGED: NamedCondition = { name: 'UserChanged', detail: 'The user changed meanwhile; reload and retry.' };
 
@@ -362,15 +361,7 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
 
   private async batchDelete(itemKeys: readonly Record<string, unknown>[]): Promise<void> {
     try {
-      for (let i = 0; i < itemKeys.length; i += BATCH) {
-        let requests: { DeleteRequest: { Key: Record<string, unknown> } }[] = itemKeys.slice(i, i + BATCH).map((k) => ({ DeleteRequest: { Key: { PK: k['PK'], SK: k['SK'] } } }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt >= MAX_BATCH_ATTEMPTS) throw new InternalError(`batch delete left ${requests.length} items unprocessed`);
-          const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-          requests = (out.UnprocessedItems?.[this.table] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
-          if (requests.length > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        }
-      }
+      await deleteAll(this.db, this.table, itemKeys.map((k) => ({ PK: String(k['PK']), SK: String(k['SK']) })));
     } catch (err) {
       throw translateDynamoError(err);
     }

@@ -1,6 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -24,6 +23,7 @@ import {
   toUserEmailItem,
   toUserItem,
 } from './codecs';
+import { deleteAll } from './batch';
 import { translateDynamoError, type NamedCondition } from './errors';
 import { keys, tenantNameSearchKey, type TenantSearchKind } from './keys';
 
@@ -217,7 +217,7 @@ export class DynamoTenantStore implements TenantStore {
         }),
       );
       const entryKeys = (entries.Items ?? []).map((i) => ({ PK: String(i['PK']), SK: String(i['SK']) }));
-      if (entryKeys.length > 0) deleted += await this.deleteBatch(entryKeys);
+      if (entryKeys.length > 0) deleted += await deleteAll(this.db, this.tableName, entryKeys);
       for (;;) {
         const page = await this.db.send(
           new QueryCommand({
@@ -231,7 +231,7 @@ export class DynamoTenantStore implements TenantStore {
         );
         const itemKeys = (page.Items ?? []).map((i) => ({ PK: String(i['PK']), SK: String(i['SK']) }));
         if (itemKeys.length === 0) break;
-        for (let i = 0; i < itemKeys.length; i += 25) deleted += await this.deleteBatch(itemKeys.slice(i, i + 25));
+        deleted += await deleteAll(this.db, this.tableName, itemKeys);
       }
       if (domain) await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.tenantDomain(domain), ConditionExpression: 'attribute_not_exists(PK) OR tenantId = :t', ExpressionAttributeValues: { ':t': tenantId } })).catch((err: unknown) => {
         // Someone else owns the domain by now (it was free for reuse): theirs to keep.
@@ -268,25 +268,6 @@ export class DynamoTenantStore implements TenantStore {
     }
     return { rebuilt, nextCursor: page.nextCursor };
   }
-
-  /** BatchWriteItem may hand back unprocessed items under load: retry them with backoff, never drop them. */
-  private async deleteBatch(batch: { PK: string; SK: string }[]): Promise<number> {
-    let pending: { DeleteRequest: { Key: { PK: string; SK: string } } }[] = batch.map((Key) => ({ DeleteRequest: { Key } }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('purge: unprocessed deletes after retries');
-      if (attempt > 0) await sleep(50 * 2 ** attempt);
-      const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-      pending = (out.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
-    }
-    return batch.length;
-  }
-}
-
-/**
- * Cursor note below; purge helpers here.
- */
-async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
 }
 
 interface QueryPlan {
