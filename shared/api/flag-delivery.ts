@@ -12,8 +12,29 @@ import type { TenantFlags } from '../domain/delivery-ports';
 /** Short: applications SHOULD cache (API-FLAG); a change reaches them within this many seconds. */
 export const FLAG_CACHE_MAX_AGE_SECONDS = 30;
 
+/**
+ * How long one execution environment reuses a tenant's delivery state (enablement, status, flags) for
+ * one application. Short on purpose: a flag change, a suspension or an app being disabled for the tenant
+ * reaches callers within this time, well inside SC-003's 30 s; in exchange the hot path (and every 304)
+ * makes no database call at all. Only successful answers are cached.
+ */
+export const DELIVERY_CACHE_TTL_MS = 1_000;
+const DELIVERY_CACHE_MAX = 10_000;
+const deliveryCache = new Map<string, { readonly expiresAt: number; readonly value: TenantFlags }>();
+
 export async function flagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
   if (!principal.scopes.includes('flag:read')) throw new ForbiddenError('The API key lacks the flag:read scope.', 'missing scope flag:read');
+  const cacheKey = `${principal.appId}|${tenantId}`;
+  const now = Date.now();
+  const hit = deliveryCache.get(cacheKey);
+  if (hit && hit.expiresAt > now) return hit.value;
+  const value = await loadFlagsForApp(deps, principal, tenantId);
+  if (deliveryCache.size >= DELIVERY_CACHE_MAX) deliveryCache.clear();
+  deliveryCache.set(cacheKey, { expiresAt: now + DELIVERY_CACHE_TTL_MS, value });
+  return value;
+}
+
+async function loadFlagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
   // Enablement first: a key learns nothing about tenants its application does not serve, not even
   // whether they exist — except that a purged tenant answers 410 (FR-OPS-002).
   if (!(await deps.identity.store.isAppEnabledForTenant(tenantId, principal.appId))) {

@@ -7,6 +7,7 @@ import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as purgeJob } from '../../functions/jobs/purge-tenants';
+import { DELIVERY_CACHE_TTL_MS } from '../../shared/api/flag-delivery';
 import { api, startHarness, type Harness } from '../support/harness';
 import { registerApp, type RegisteredApp } from '../support/identity';
 
@@ -33,6 +34,16 @@ async function issueKey(appId: string, scopes: string[], extra: Record<string, u
 async function setFlag(tenant: string, flag: string, value: unknown): Promise<void> {
   const res = await api(h, 'PUT', `/v1/tenants/${tenant}/flags/${flag}`, { token: operator, body: { value } });
   expect(res.status).toBe(200);
+}
+
+/** Delivery state is cached per environment for DELIVERY_CACHE_TTL_MS: changes show within that bound. */
+async function eventually<T>(probe: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = DELIVERY_CACHE_TTL_MS * 3): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (accept(v) || Date.now() - start > timeoutMs) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function ofrep(apiKey: string | undefined, body: unknown, flag?: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -64,10 +75,10 @@ describe('OpenFeature SDK + OFREP provider (FR-FLAG-002)', () => {
 
     expect(await client.getBooleanValue('ai_module_enabled', false, ctx)).toBe(true); // Pro plan default
     await setFlag(tenantId, 'theme', 'dark');
-    expect(await client.getStringValue('theme', 'light', ctx)).toBe('dark');
+    expect(await eventually(() => client.getStringValue('theme', 'light', ctx), (v) => v === 'dark')).toBe('dark');
 
     await setFlag(tenantId, 'ai_module_enabled', false);
-    const flipped = await client.getBooleanDetails('ai_module_enabled', true, ctx);
+    const flipped = await eventually(() => client.getBooleanDetails('ai_module_enabled', true, ctx), (d) => d.value === false);
     expect(flipped.value).toBe(false);
     expect(flipped.reason).toBe('STATIC');
 
@@ -88,7 +99,7 @@ describe('REST delivery and OFREP bulk caching (API-FLAG)', () => {
     expect(((await first.json()) as { flags: Record<string, unknown> }).flags).toHaveProperty('theme');
     expect((await get({ 'if-none-match': etag })).status).toBe(304);
     await setFlag(tenantId, 'max_projects', 25);
-    const changed = await get({ 'if-none-match': etag });
+    const changed = await eventually(() => get({ 'if-none-match': etag }), (r) => r.status === 200);
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
     expect(((await changed.json()) as { flags: Record<string, unknown> }).flags['max_projects']).toBe(25);
@@ -141,10 +152,10 @@ describe('Refusals, each audited (FR-SYS-002, FR-LOG-003)', () => {
     const ctx = { context: { tenantId: t } };
     expect((await ofrep(key, ctx, 'ai_module_enabled')).status).toBe(200);
     await api(h, 'POST', `/v1/tenants/${t}/suspend`, { token: operator, body: {} });
-    expect((await ofrep(key, ctx, 'ai_module_enabled')).status).toBe(403);
+    expect((await eventually(() => ofrep(key, ctx, 'ai_module_enabled'), (r) => r.status === 403)).status).toBe(403);
     const del = await api(h, 'DELETE', `/v1/tenants/${t}?confirm=flags-doomed`, { token: operator });
     await purgeJob({ now: new Date(Date.parse((del.body['deletion'] as { purgeAfter: string }).purgeAfter) + 1).toISOString() });
-    expect((await ofrep(key, ctx, 'ai_module_enabled')).status).toBe(410);
+    expect((await eventually(() => ofrep(key, ctx, 'ai_module_enabled'), (r) => r.status === 410)).status).toBe(410);
     expect((await fetch(h.url(`/v1/flags?tenantId=${t}`), { headers: { authorization: `Bearer ${key}` } })).status).toBe(410);
   });
 });
