@@ -56,8 +56,10 @@ export class DynamoUserAdminStore implements UserAdminStore {
       names['#status'] = 'status';
       values[':status'] = f.status;
     }
-    const found: { userId: string; sk: string }[] = [];
+    const found: { userId: string; sk: string; entry: Record<string, unknown> }[] = [];
     let last: Record<string, unknown> | undefined;
+    // A filter rejects most entries when its value is rare: read bigger pages then (entries are small).
+    const pageSize = filters.length > 0 ? 400 : f.limit;
     try {
       // Filters apply after the read: keep reading (bounded) until the page is full or the index ends.
       for (let rounds = 0; rounds < 10 && found.length < f.limit; rounds++) {
@@ -67,12 +69,13 @@ export class DynamoUserAdminStore implements UserAdminStore {
             KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
             ExpressionAttributeValues: values,
             ...(filters.length > 0 ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
-            Limit: Math.max(f.limit * 2, 50),
+            Limit: pageSize,
+            ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         );
         for (const i of out.Items ?? []) {
-          if (found.length < f.limit) found.push({ userId: String(i['userId']), sk: String(i['SK']) });
+          if (found.length < f.limit) found.push({ userId: String(i['userId']), sk: String(i['SK']), entry: i });
         }
         last = out.LastEvaluatedKey;
         if (found.length >= f.limit) {
@@ -83,7 +86,18 @@ export class DynamoUserAdminStore implements UserAdminStore {
         if (!last) break;
         start = last as Record<string, string>;
       }
-      const users = await this.batchGetUsers(tenantId, found.map((x) => x.userId));
+      // The index entry carries every field of a list row (toUserEmailItem); entries written before it did
+      // are completed from the user items, in one batch.
+      const fromIndex = new Map<string, TenantUser>();
+      const incomplete: string[] = [];
+      for (const x of found) {
+        const r = userView.safeParse({ ...x.entry, id: x.userId });
+        if (r.success) fromIndex.set(x.userId, r.data);
+        else incomplete.push(x.userId);
+      }
+      const completed = incomplete.length > 0 ? await this.batchGetUsers(tenantId, incomplete) : [];
+      for (const u of completed) fromIndex.set(u.id, u);
+      const users = found.map((x) => fromIndex.get(x.userId)).filter((u): u is TenantUser => u !== undefined);
       const lastSk = last?.['SK'];
       return { items: users, nextCursor: typeof lastSk === 'string' ? Buffer.from(lastSk).toString('base64url') : null };
     } catch (err) {
