@@ -59,7 +59,7 @@ export class DynamoUserAdminStore implements UserAdminStore {
     const found: { userId: string; sk: string; entry: Record<string, unknown> }[] = [];
     let last: Record<string, unknown> | undefined;
     // A filter rejects most entries when its value is rare: read bigger pages then (entries are small).
-    const pageSize = filters.length > 0 ? 400 : f.limit;
+    const pageSize = filters.length > 0 ? 200 : f.limit;
     try {
       // Filters apply after the read: keep reading (bounded) until the page is full or the index ends.
       for (let rounds = 0; rounds < 10 && found.length < f.limit; rounds++) {
