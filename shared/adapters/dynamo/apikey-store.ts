@@ -1,10 +1,11 @@
 /** DynamoDB storage of API access keys (DAT-KEY); layout documented at `keys.apiKey` in keys.ts. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { ApiKeyRecord, ApiKeyStore } from '../../domain/apikeys';
 import { API_KEY_SCOPES } from '../../domain/delivery-ports';
 import { InternalError } from '../../domain/errors';
+import { queryAll } from './batch';
 import { translateDynamoError } from './errors';
 import { keys } from './keys';
 
@@ -66,26 +67,16 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   }
 
   async listByApp(appId: string): Promise<ApiKeyRecord[]> {
-    const items: ApiKeyRecord[] = [];
-    let start: Record<string, unknown> | undefined;
     try {
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: 'GSI1',
-            KeyConditionExpression: 'GSI1PK = :pk',
-            ExpressionAttributeValues: { ':pk': keys.apiKeyAppIndexPartition(appId) },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        items.push(...(out.Items ?? []).map(decodeKey));
-        start = out.LastEvaluatedKey;
-      } while (start !== undefined && items.length < MAX_LISTED);
+      const items = await queryAll(
+        this.db,
+        { TableName: this.table, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': keys.apiKeyAppIndexPartition(appId) } },
+        MAX_LISTED,
+      );
+      return items.map(decodeKey);
     } catch (err) {
       throw translateDynamoError(err);
     }
-    return items.slice(0, MAX_LISTED);
   }
 
   async revoke(keyId: string, at: string, by: string): Promise<ApiKeyRecord | undefined> {

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InternalError } from '../../domain/errors';
 import type { ItemKey } from './keys';
 
@@ -21,4 +21,19 @@ export async function deleteAll(db: DynamoDBDocumentClient, table: string, itemK
     }
   }
   return itemKeys.length;
+}
+
+/**
+ * Every page of a Query (following LastEvaluatedKey), up to `maxItems`. SDK errors are the caller's to
+ * translate, as for any single call.
+ */
+export async function queryAll(db: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>, maxItems = Number.POSITIVE_INFINITY): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined && items.length < maxItems);
+  return items.slice(0, maxItems);
 }

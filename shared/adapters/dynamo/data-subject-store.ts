@@ -6,7 +6,7 @@ import type { AuditRewrite, DataSubjectStore, Erasure, ErasureCounts, SubjectPro
 import { InternalError } from '../../domain/errors';
 import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES, type TenantUser } from '../../domain/model';
 import { decodeAudit, ENTITY, toUserEmailItem } from './codecs';
-import { deleteAll } from './batch';
+import { deleteAll, queryAll } from './batch';
 import { translateDynamoError, type NamedCondition } from './errors';
 import { keys, type ItemKey } from './keys';
 
@@ -334,29 +334,19 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
   ): Promise<Record<string, unknown>[]> {
     const range = this.range(tenantId, q);
     const filter = q.filter ?? (q.userId !== undefined ? { expression: 'userId = :u', names: {}, values: { ':u': q.userId } } : undefined);
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
     try {
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: range.KeyConditionExpression,
-            ExpressionAttributeValues: { ...range.ExpressionAttributeValues, ...(filter?.values ?? {}) },
-            ...(filter ? { FilterExpression: filter.expression } : {}),
-            ...(filter && Object.keys(filter.names).length > 0 ? { ExpressionAttributeNames: filter.names } : {}),
-            ...(q.keysOnly ? { ProjectionExpression: 'PK, SK' } : {}),
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        start = out.LastEvaluatedKey;
-      } while (start);
+      return await queryAll(this.db, {
+        TableName: this.table,
+        KeyConditionExpression: range.KeyConditionExpression,
+        ExpressionAttributeValues: { ...range.ExpressionAttributeValues, ...(filter?.values ?? {}) },
+        ...(filter ? { FilterExpression: filter.expression } : {}),
+        ...(filter && Object.keys(filter.names).length > 0 ? { ExpressionAttributeNames: filter.names } : {}),
+        ...(q.keysOnly ? { ProjectionExpression: 'PK, SK' } : {}),
+        ConsistentRead: true,
+      });
     } catch (err) {
       throw translateDynamoError(err);
     }
-    return items;
   }
 
   private async batchDelete(itemKeys: readonly Record<string, unknown>[]): Promise<void> {

@@ -9,6 +9,7 @@ import { TENANT_ROLES, type Invitation } from '../../domain/model';
 import type { Page } from '../../domain/ports';
 import type { Tenant } from '../../domain/tenant';
 import { decodeTenant, ENTITY, itemSchemas } from './codecs';
+import { queryAll } from './batch';
 import { translateDynamoError } from './errors';
 import { keys } from './keys';
 
@@ -613,25 +614,15 @@ export class DynamoIdentityStore implements IdentityStore {
   }
 
   private async queryPrefix(tenantId: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
     try {
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-            ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': prefix },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        start = out.LastEvaluatedKey;
-      } while (start);
+      return await queryAll(this.db, {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': prefix },
+        ConsistentRead: true,
+      });
     } catch (err) {
       throw translateDynamoError(err);
     }
-    return items;
   }
 }

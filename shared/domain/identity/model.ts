@@ -116,3 +116,12 @@ export interface PasswordReset {
   readonly createdAt: string;
   readonly expiresAt: string;
 }
+
+/**
+ * What a session reveals outside the store — to operators, tenant admins and the user's own data export
+ * (CON-COMP-001): everything but the secret's hash. One definition, so the two can never disagree.
+ */
+export function publicSession(s: Session): Omit<Session, 'secretHash' | 'tenantId'> {
+  const { secretHash: _secret, tenantId: _tenant, ...rest } = s;
+  return rest;
+}
