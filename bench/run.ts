@@ -23,6 +23,8 @@ import { benchSigning } from './signing';
 import { benchScale, scaleSummary } from './scale';
 import { benchToken, tokenSummary } from './token';
 import { benchFlags } from './flags';
+import { benchIngest } from './ingest';
+import { exportBenchmark } from './export';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -32,7 +34,7 @@ const REQUESTS = Number(arg('--requests') ?? 2000);
 const CONCURRENCY = Number(arg('--concurrency') ?? 16);
 const JSON_FILE = arg('--json');
 const ONLY = arg('--only');
-if (ONLY !== undefined && ONLY !== 'scale' && ONLY !== 'flags') throw new Error(`--only ${ONLY}: the parts that run alone are "scale" and "flags"`);
+if (ONLY !== undefined && ONLY !== 'scale' && ONLY !== 'flags' && ONLY !== 'ingest') throw new Error(`--only ${ONLY}: the parts that run alone are "scale", "flags" and "ingest"`);
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -122,6 +124,11 @@ async function main(): Promise<void> {
     if (ONLY === undefined || ONLY === 'flags') {
       // Flag delivery (issue #5): warm verification cache, 50 flags, 304s and full bodies.
       results.push(...(await benchFlags({ cp, concurrency: CONCURRENCY })));
+    }
+    if (ONLY === undefined || ONLY === 'ingest') {
+      // Ingestion (issue #6): API → queue, queue → table; then the CSV export's rows/s.
+      results.push(...(await benchIngest({ cp, dataDir, concurrency: CONCURRENCY })));
+      results.push(...(await exportBenchmark(1_000_000)));
     }
   } finally {
     await cp.stop();

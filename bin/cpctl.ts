@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { ApiClient, ApiProblem } from '../shared/cli/api-client';
+import { formatVerifyReport, verifyAuditTrail } from '../shared/cli/audit-verify';
 import { configDir, loadState, saveState, type CliState, type Profile } from '../shared/cli/config-store';
 import { loginWithDeviceCode, loginWithPassword, refreshTokens, type OperatorTokens } from '../shared/cli/operator-login';
 import { PLANS, TENANT_STATUSES } from '../shared/domain/tenant';
@@ -499,6 +500,22 @@ apiKeys
     const client = await authedClient();
     const k = await client.request<ApiKeyOut>('DELETE', `/v1/apps/${encodeURIComponent(o.app)}/keys/${encodeURIComponent(keyId)}`);
     print(k, () => `${k.prefix} (${k.name}) is now ${k.status}`);
+  });
+
+const audit = program.command('audit').description('Audit logs (Auditors)');
+
+audit
+  .command('verify')
+  .description('Recompute the tamper-evidence chain (signed digests, batches, record hashes) and name every altered, missing or reordered record; exit 1 on tampering')
+  .option('--from-seq <n>', 'check the records of digests from this sequence number on (default: all)')
+  .option('--key-sha256 <hex>', "refuse unless the digest signing key's SPKI has this SHA-256 (pin it from KMS GetPublicKey)")
+  .action(async (o: { fromSeq?: string; keySha256?: string }) => {
+    const fromSeq = o.fromSeq === undefined ? undefined : Number(o.fromSeq);
+    if (fromSeq !== undefined && (!Number.isInteger(fromSeq) || fromSeq < 1)) throw new UsageError('--from-seq must be a positive integer');
+    const client = await authedClient();
+    const report = await verifyAuditTrail(client, { ...(fromSeq !== undefined ? { fromSeq } : {}), ...(o.keySha256 !== undefined ? { keySha256: o.keySha256 } : {}) });
+    print(report, () => formatVerifyReport(report));
+    if (report.tampered) process.exitCode = 1;
   });
 
 try {

@@ -6,7 +6,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ENV } from './config/constants';
 import { AwsJwtOperatorVerifier } from './adapters/auth/operator-token-verifier';
-import { DynamoAuditLog } from './adapters/dynamo/audit-log';
 import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoHealthProbe } from './adapters/dynamo/health';
 import { DynamoOperatorDirectory } from './adapters/dynamo/operator-directory';
@@ -38,6 +37,24 @@ import type { RateLimiter } from './domain/identity/ports';
 import { createLogger, parseLogLevel, type Logger } from './http/logger';
 import { ApiKeyService } from './domain/apikeys';
 import { DynamoApiKeyStore } from './adapters/dynamo/apikey-store';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ARCHIVE_LAYOUT, INGEST_ENV } from './config/constants';
+import { FirehoseArchive } from './adapters/aws/firehose-archive';
+import { KmsDigestSigner } from './adapters/aws/kms-digest-signer';
+import { S3ObjectStore } from './adapters/aws/s3-object-store';
+import { SqsQueue } from './adapters/aws/sqs-queue';
+import { DynamoAuditBatchLedger } from './adapters/dynamo/audit-ledger';
+import { DynamoIngestStore } from './adapters/dynamo/ingest-store';
+import type { RecordStore } from './domain/billing';
+import { QueueAuditLog } from './adapters/queue-audit-log';
+import { FileDigestSigner } from './adapters/local/file-digest-signer';
+import { LocalArchive } from './adapters/local/local-archive';
+import { LocalObjectStore } from './adapters/local/local-object-store';
+import { localQueue } from './adapters/local/local-queue';
+import type { ArchiveStream, AuditBatchLedger, DigestSigner, EventQueue, ObjectStore } from './domain/ingest-ports';
+import type { QueueId } from './config/routes';
 
 export interface RuntimeConfig {
   readonly tableName: string;
@@ -57,6 +74,16 @@ export interface RuntimeConfig {
   readonly mailSender: string;
   /** FR-OPS-002 grace period before a deleted tenant is purged. */
   readonly deletionGraceDays: number;
+}
+
+/** Issue #6: the ingestion pipeline's adapters, built on first use (most routes only send audit records). */
+export interface Ingest {
+  readonly queues: Readonly<Record<QueueId, EventQueue>>;
+  readonly archives: { readonly audit: ArchiveStream; readonly billing: ArchiveStream };
+  /** Buckets: the CSV exports and the two archives (the purge deletes a tenant's archive partitions). */
+  readonly objects: { readonly exports: ObjectStore; readonly auditArchive: ObjectStore; readonly billingArchive: ObjectStore };
+  readonly ledger: AuditBatchLedger;
+  readonly digestSigner: DigestSigner;
 }
 
 /** The identity context's services, built on first use: tenant routes never pay for argon2 or KMS. */
@@ -90,6 +117,11 @@ export interface Container {
   readonly identity: Identity;
   /** API access keys (FR-SYS-002): management and the ApiKeyVerifier, with its per-environment cache. */
   readonly apiKeys: ApiKeyService;
+  readonly ingest: Ingest;
+  /** Billing events and audit records as the consumers store them and the exports read them (issue #6). */
+  readonly records: RecordStore;
+  /** The table client, for adapters built outside the container (jobs, tests). */
+  readonly db: ReturnType<typeof createDocumentClient>;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -161,6 +193,42 @@ function buildIdentity(env: NodeJS.ProcessEnv, config: RuntimeConfig, db: Return
   };
 }
 
+function buildIngest(env: NodeJS.ProcessEnv, config: RuntimeConfig, db: ReturnType<typeof createDocumentClient>): Ingest {
+  const ledger = new DynamoAuditBatchLedger(db, config.tableName);
+  const dataDir = env[ENV.DATA_DIR];
+  const auditQueueUrl = env[INGEST_ENV.AUDIT_QUEUE_URL];
+  if (auditQueueUrl) {
+    const sqs = new SQSClient({});
+    const s3 = new S3Client({});
+    const firehose = new FirehoseClient({});
+    const queue = (name: string): EventQueue => {
+      const url = env[name];
+      // A function that has no business sending to a queue does not get its URL: fail on use, not on start.
+      return url ? new SqsQueue({ client: sqs, queueUrl: url }) : { send: () => Promise.reject(new Error(`${name} is not configured for this function`)) };
+    };
+    const bucket = (name: string): ObjectStore => new S3ObjectStore({ client: s3, bucket: env[name] ?? '' });
+    const stream = (name: string): ArchiveStream => new FirehoseArchive({ client: firehose, streamName: env[name] ?? '' });
+    return {
+      queues: { audit: queue(INGEST_ENV.AUDIT_QUEUE_URL), billing: queue(INGEST_ENV.BILLING_QUEUE_URL), export: queue(INGEST_ENV.EXPORT_QUEUE_URL) },
+      archives: { audit: stream(INGEST_ENV.AUDIT_STREAM_NAME), billing: stream(INGEST_ENV.BILLING_STREAM_NAME) },
+      objects: { exports: bucket(INGEST_ENV.EXPORT_BUCKET), auditArchive: bucket(INGEST_ENV.AUDIT_ARCHIVE_BUCKET), billingArchive: bucket(INGEST_ENV.BILLING_ARCHIVE_BUCKET) },
+      ledger,
+      digestSigner: new KmsDigestSigner({ kms: new KMSClient({}), keyId: env[INGEST_ENV.DIGEST_KMS_KEY_ID] ?? '' }),
+    };
+  }
+  if (!dataDir) throw new Error(`set ${INGEST_ENV.AUDIT_QUEUE_URL} (AWS) or ${ENV.DATA_DIR} (local mode)`);
+  const objects = (bucket: string): ObjectStore => new LocalObjectStore({ dataDir, bucket, baseUrl: config.issuer });
+  const auditArchive = objects('audit-archive');
+  const billingArchive = objects('billing-archive');
+  return {
+    queues: { audit: localQueue(dataDir, 'audit'), billing: localQueue(dataDir, 'billing'), export: localQueue(dataDir, 'export') },
+    archives: { audit: new LocalArchive(auditArchive, ARCHIVE_LAYOUT.auditPrefix), billing: new LocalArchive(billingArchive, ARCHIVE_LAYOUT.billingPrefix) },
+    objects: { exports: objects('exports'), auditArchive, billingArchive },
+    ledger,
+    digestSigner: new FileDigestSigner({ dataDir }),
+  };
+}
+
 export const systemClock: Clock = { now: () => new Date() };
 export const cryptoIds: IdGenerator = {
   uuid: () => randomUUID(),
@@ -172,7 +240,14 @@ export function buildContainer(env: NodeJS.ProcessEnv = process.env): Container 
   const log = createLogger(parseLogLevel(env[ENV.LOG_LEVEL]), { stage: config.stage, region: config.homeRegion });
   const db = createDocumentClient({ endpoint: env[ENV.DYNAMODB_ENDPOINT], region: env['AWS_REGION'] });
   let identity: Identity | undefined;
+  let ingest: Ingest | undefined;
+  const getIngest = (): Ingest => (ingest ??= buildIngest(env, config, db));
   return {
+    get ingest(): Ingest {
+      return getIngest();
+    },
+    db,
+    records: new DynamoIngestStore(db, config.tableName),
     get identity(): Identity {
       identity ??= buildIdentity(env, config, db, () => systemClock.now());
       return identity;
@@ -187,7 +262,8 @@ export function buildContainer(env: NodeJS.ProcessEnv = process.env): Container 
     settings: new DynamoSettingsStore(db, config.tableName),
     flags: new DynamoFlagStore(db, config.tableName),
     operators: new DynamoOperatorDirectory(db, config.tableName, cryptoIds),
-    audit: new DynamoAuditLog(db, config.tableName),
+    // FR-LOG-003: the control plane's own records take the same queue as the applications' (issue #6).
+    audit: new QueueAuditLog(() => getIngest().queues.audit),
     apiKeys: new ApiKeyService(new DynamoApiKeyStore(db, config.tableName), { now: () => systemClock.now(), log }),
     health: new DynamoHealthProbe(db, config.tableName),
     operatorTokens: new AwsJwtOperatorVerifier({

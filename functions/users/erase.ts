@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { userParams } from '../../shared/api/users';
-import { eraseUser } from '../../shared/domain/data-subject';
+import { erasureEvidenceParts, eraseUser } from '../../shared/domain/data-subject';
 import { subjectOf } from '../../shared/domain/principal';
+import { writeAudit } from '../../shared/http/audit';
 import { defineHandler } from '../../shared/http/handler';
 
 /**
@@ -20,10 +21,16 @@ export const handler = defineHandler({
   params: userParams,
   body: eraseBody,
   auditAction: 'user.data.erase',
-  handle: async ({ params, body, principal, deps }) => {
+  handle: async ({ params, body, principal, deps, origin, log }) => {
     const e = await eraseUser({ store: deps.dataSubjects, users: deps.users, ids: deps.ids, now: deps.clock.now() }, subjectOf(principal), params.id, params.userId, body.confirm);
     const result = { erased: true, userId: e.userId, pseudonymId: e.pseudonymId, erasedAt: e.erasedAt, removed: e.removed, auditRecordsPseudonymised: e.auditRecordsPseudonymised };
+    // Tamper evidence (ADR-0008): the records list the rewritten audit records with their new hashes, so
+    // `cpctl audit verify` reports them as pseudonymised rather than altered. Past the first part, extra records.
+    const [first, ...more] = erasureEvidenceParts(e.rewrittenAuditRecords);
+    for (const part of more) {
+      await writeAudit(deps, log, { actor: principal.actor, action: 'user.data.erase.evidence', resource: `user:${e.userId}`, outcome: 'Success', tenantId: params.id, origin, details: { pseudonymId: e.pseudonymId, ...part } });
+    }
     // The record names the user by id and pseudonym only; the actor's own origin is added as on every record.
-    return { status: 200, body: result, audit: { resource: `user:${e.userId}`, tenantId: params.id, details: { pseudonymId: e.pseudonymId, removed: e.removed, auditRecordsPseudonymised: e.auditRecordsPseudonymised } } };
+    return { status: 200, body: result, audit: { resource: `user:${e.userId}`, tenantId: params.id, details: { pseudonymId: e.pseudonymId, removed: e.removed, auditRecordsPseudonymised: e.auditRecordsPseudonymised, ...first } } };
   },
 });

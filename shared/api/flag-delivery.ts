@@ -8,6 +8,9 @@ import type { Container } from '../composition';
 import { ForbiddenError, GoneError } from '../domain/errors';
 import type { AppKeyPrincipal } from '../domain/principal';
 import type { TenantFlags } from '../domain/delivery-ports';
+import { canonicalJson } from '../domain/canonical-json';
+
+export { canonicalJson };
 
 /** Short: applications SHOULD cache (API-FLAG); a change reaches them within this many seconds. */
 export const FLAG_CACHE_MAX_AGE_SECONDS = 30;
@@ -50,18 +53,6 @@ async function loadFlagsForApp(deps: Container, principal: AppKeyPrincipal, tena
 export function flagsEtag(tenantId: string, version: number, context?: unknown): string {
   const h = createHash('sha256').update(`${tenantId}\n${version}\n${context === undefined ? '' : canonicalJson(context)}`).digest('base64url');
   return `"${h.slice(0, 32)}"`;
-}
-
-/** Stable JSON: object keys sorted, so equal contexts give equal ETags whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value as Record<string, unknown>)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** RFC 9110 If-None-Match: `*`, or a list of entity tags (weak ones compare weakly, as for GET). */

@@ -78,3 +78,56 @@ export const SIGNING_KEY_PARTITION = 'PLATFORM#SIGNINGKEY';
  * only these, to record a key's last use (004 FR-004) without being able to write anything else.
  */
 export const API_KEY_PARTITION_PREFIX = 'APIKEY#';
+
+/**
+ * FR-OPS-003, CON-DATA-002/003: how long audit logs and billing events are kept. The one source for the
+ * table TTLs, the retention job's cut-off and the S3 lifecycle rules, so the three cannot disagree.
+ * Days, not years: 7 y = 7 × 365 + 2 leap days, 5 y = 5 × 365 + 2.
+ */
+export const RETENTION = {
+  auditDays: 2557,
+  billingDays: 1827,
+  /** The table TTL is a backstop behind the retention job (which audits what it deletes): this much later. */
+  ttlGraceDays: 30,
+  /** CSV exports are download artefacts, not records: their objects expire after this many days. */
+  exportDays: 7,
+} as const;
+
+/** Environment variables of the ingestion pipeline (issue #6). Absent in local mode (DATA_DIR is set instead). */
+export const INGEST_ENV = {
+  /** SQS queue URLs the producers send to. */
+  AUDIT_QUEUE_URL: 'AUDIT_QUEUE_URL',
+  BILLING_QUEUE_URL: 'BILLING_QUEUE_URL',
+  EXPORT_QUEUE_URL: 'EXPORT_QUEUE_URL',
+  /** Firehose delivery streams the consumers forward stored records to (→ S3, partitioned by tenant and date). */
+  AUDIT_STREAM_NAME: 'AUDIT_STREAM_NAME',
+  BILLING_STREAM_NAME: 'BILLING_STREAM_NAME',
+  /** Buckets: the Firehose archives (the purge deletes a tenant's partitions) and the CSV exports. */
+  AUDIT_ARCHIVE_BUCKET: 'AUDIT_ARCHIVE_BUCKET',
+  BILLING_ARCHIVE_BUCKET: 'BILLING_ARCHIVE_BUCKET',
+  EXPORT_BUCKET: 'EXPORT_BUCKET',
+  /** Asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs the audit digests. */
+  DIGEST_KMS_KEY_ID: 'DIGEST_KMS_KEY_ID',
+} as const;
+
+/** Object key prefixes in the archive buckets: `<kind>/tenant=<id|platform>/date=<yyyy-mm-dd>/…`. */
+export const ARCHIVE_LAYOUT = {
+  auditPrefix: 'audit/',
+  billingPrefix: 'billing/',
+  /** The partition name used for platform-level audit records (no tenant). */
+  platformTenant: 'platform',
+} as const;
+
+/** Ingestion limits (API-BILL, API-LOG). */
+export const INGEST_LIMITS = {
+  maxBatch: 500,
+  /** Request bodies of the ingestion routes may be this large (500 events with metadata). */
+  maxBodyBytes: 1024 * 1024,
+  /** Idempotency keys of billing events are unique per application for at least this long (Stripe: 35 days). */
+  idempotencyDays: 35,
+  /** Events older than this or further in the future than maxFutureSeconds are refused. */
+  maxAgeDays: 35,
+  maxFutureSeconds: 300,
+  /** SQS messages are ≤ 256 KiB; the producer packs at most this many bytes of events into one. */
+  maxMessageBytes: 200 * 1024,
+} as const;

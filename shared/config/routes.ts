@@ -25,7 +25,14 @@ export interface RouteDef {
   readonly passwordHashing?: true;
   /** The handler sends mail (invitations, resets): its function may call SES SendEmail from MAIL_SENDER. */
   readonly sendsMail?: true;
+  /** Queues (besides the audit queue, which every function sends to) the handler sends messages to. */
+  readonly sendsTo?: readonly QueueId[];
+  /** Request bodies up to this many bytes (default MAX_JSON_BODY_BYTES): the ingestion batches. */
+  readonly maxBodyBytes?: number;
 }
+
+/** Issue #6: the ingestion queues. Every function may send to `audit` (FR-LOG-003 records flow through it). */
+export type QueueId = 'audit' | 'billing' | 'export';
 
 export const ROUTES: readonly RouteDef[] = [
   {
@@ -127,6 +134,16 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'FlagsList', method: 'GET', path: '/v1/tenants/{id}/flags', entry: 'functions/flags/list.ts', table: 'read', description: "List a tenant's flags and their version" },
   { id: 'FlagsSet', method: 'PUT', path: '/v1/tenants/{id}/flags/{key}', entry: 'functions/flags/set.ts', table: 'readwrite', description: 'Set a flag override for a tenant' },
   { id: 'FlagsUnset', method: 'DELETE', path: '/v1/tenants/{id}/flags/{key}', entry: 'functions/flags/delete.ts', table: 'readwrite', description: 'Remove a flag override (the plan default returns)' },
+  // --- Billing and audit ingestion, export and verification (issue #6)
+  { id: 'BillingIngest', method: 'POST', path: '/v1/billing/events', entry: 'functions/billing/ingest.ts', table: 'read', description: 'Report billing events (API-BILL, bill:write)', sendsTo: ['billing'], maxBodyBytes: 1024 * 1024 },
+  { id: 'BillingExport', method: 'GET', path: '/v1/billing/events', entry: 'functions/billing/export.ts', table: 'read', description: 'Billing events of a tenant and period (FR-BILL-003, bill:read)' },
+  { id: 'BillingSummary', method: 'GET', path: '/v1/billing/summary', entry: 'functions/billing/summary.ts', table: 'read', description: 'Per-type sums of a tenant and period (FR-BILL-003, bill:read)' },
+  { id: 'AuditIngest', method: 'POST', path: '/v1/audit/events', entry: 'functions/audit/ingest.ts', table: 'read', description: 'Report audit events (API-LOG, log:write)', maxBodyBytes: 1024 * 1024 },
+  { id: 'AuditQuery', method: 'GET', path: '/v1/audit/events', entry: 'functions/audit/query.ts', table: 'read', description: 'Search audit logs (Auditors)' },
+  { id: 'AuditExportCreate', method: 'POST', path: '/v1/audit/exports', entry: 'functions/audit/export-create.ts', table: 'readwrite', description: 'Start a CSV export of audit logs (FR-LOG-002)', sendsTo: ['export'] },
+  { id: 'AuditExportGet', method: 'GET', path: '/v1/audit/exports/{id}', entry: 'functions/audit/export-get.ts', table: 'read', description: 'Status of an export and its download link' },
+  { id: 'AuditDigestsList', method: 'GET', path: '/v1/audit/digests', entry: 'functions/audit/digests.ts', table: 'read', description: 'Signed audit digests (tamper evidence)' },
+  { id: 'AuditDigestRecords', method: 'GET', path: '/v1/audit/digests/{seq}/records', entry: 'functions/audit/digest-records.ts', table: 'read', description: 'The stored records a digest covers, for verification' },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];
 
@@ -140,6 +157,8 @@ export interface JobDef {
   readonly localIntervalSeconds: number;
   readonly table: TableAccess;
   readonly description: string;
+  /** Function timeout (default 10 s, as for API routes). */
+  readonly timeoutSeconds?: number;
 }
 
 export const JOBS: readonly JobDef[] = [
@@ -150,5 +169,54 @@ export const JOBS: readonly JobDef[] = [
     localIntervalSeconds: 60,
     table: 'readwrite',
     description: 'FR-OPS-002: purge tenants whose deletion grace period has ended',
+    // Table walks and archive partitions of up to 25 tenants per run.
+    timeoutSeconds: 300,
   },
+  {
+    id: 'AuditDigest',
+    entry: 'functions/jobs/audit-digest.ts',
+    schedule: 'rate(15 minutes)',
+    localIntervalSeconds: 300,
+    table: 'readwrite',
+    description: 'Tamper evidence: chain the audit batches delivered since the last digest into a signed digest',
+    timeoutSeconds: 120,
+  },
+  {
+    id: 'Retention',
+    entry: 'functions/jobs/retention.ts',
+    schedule: 'rate(1 day)',
+    localIntervalSeconds: 3600,
+    table: 'readwrite',
+    description: 'FR-OPS-003: delete audit logs after 7 years and billing events after 5, and audit the deletion',
+    // Every tenant partition, up to 10,000 expired items each per run.
+    timeoutSeconds: 900,
+  },
+];
+
+/**
+ * Issue #6: the queues. Each has a dead-letter queue after `maxReceiveCount` receives; the consumer is a
+ * Lambda with an SQS event source (partial batch responses) in AWS, and an in-process poller over a
+ * file spool in local mode (shared/adapters/local/local-queue.ts), both calling the same module.
+ */
+export interface QueueDef {
+  readonly id: QueueId;
+  /** Construct id prefix and the consumer function's id. */
+  readonly consumerId: string;
+  readonly consumerEntry: string;
+  readonly table: TableAccess;
+  readonly description: string;
+  /** Producers find the queue by this environment variable. */
+  readonly urlEnv: string;
+  readonly batchSize: number;
+  readonly maxReceiveCount: number;
+  /** Consumer function timeout; the queue's visibility timeout is 6× this (AWS guidance). */
+  readonly consumerTimeoutSeconds: number;
+  /** The consumer forwards what it stored to this Firehose stream (→ archive bucket). */
+  readonly archive?: 'audit' | 'billing';
+}
+
+export const QUEUES: readonly QueueDef[] = [
+  { id: 'audit', consumerId: 'AuditConsumer', consumerEntry: 'functions/ingest/audit-consumer.ts', table: 'readwrite', description: 'FR-LOG-001/003: store audit records once and archive them', urlEnv: 'AUDIT_QUEUE_URL', batchSize: 10, maxReceiveCount: 5, consumerTimeoutSeconds: 60, archive: 'audit' },
+  { id: 'billing', consumerId: 'BillingConsumer', consumerEntry: 'functions/ingest/billing-consumer.ts', table: 'readwrite', description: 'FR-BILL-001: store billing events once and archive them', urlEnv: 'BILLING_QUEUE_URL', batchSize: 10, maxReceiveCount: 5, consumerTimeoutSeconds: 60, archive: 'billing' },
+  { id: 'export', consumerId: 'AuditExporter', consumerEntry: 'functions/jobs/audit-export.ts', table: 'readwrite', description: 'FR-LOG-002: stream an audit CSV export to S3', urlEnv: 'EXPORT_QUEUE_URL', batchSize: 1, maxReceiveCount: 3, consumerTimeoutSeconds: 900 },
 ];

@@ -5,6 +5,7 @@
  * its limits are written down in doc/privacy.md.
  */
 import type { AuditRecord } from './audit';
+import { auditRecordHash } from './audit-chain';
 import { authorizeOnUser, type Subject } from './authorization';
 import { BusinessRuleError, ForbiddenError, NotFoundError } from './errors';
 import type { InvitationStatus, TenantRole, UserStatus } from './model';
@@ -99,6 +100,30 @@ export interface Erasure {
   readonly removed: ErasureCounts;
   /** In the tombstone: by the main pass. In eraseUser's result: including the catch-up pass after the commit. */
   readonly auditRecordsPseudonymised: number;
+}
+
+/**
+ * An audit record the erasure rewrote, with the hash of its content after the rewrite. The erasure's own
+ * audit record lists these (tamper evidence, shared/domain/audit-digest.ts): once that record is in the
+ * signed chain, a verifier can tell the rewrite from tampering.
+ */
+export interface RewrittenAuditRecord {
+  readonly id: string;
+  readonly hash: string;
+}
+
+/** eraseUser's result: the tombstone's content plus the evidence for the audit chain (not kept in the tombstone). */
+export interface ErasureResult extends Erasure {
+  readonly rewrittenAuditRecords: readonly RewrittenAuditRecord[];
+}
+
+/** Evidence entries per audit record (~110 bytes each): the erasure's record stays far below a queue message's size. */
+export const ERASURE_EVIDENCE_PER_RECORD = 500;
+
+/** The evidence in parts of ERASURE_EVIDENCE_PER_RECORD; the first goes into the erasure's record, the rest into `user.data.erase.evidence` records. */
+export function erasureEvidenceParts(rewritten: readonly RewrittenAuditRecord[]): { readonly rewrittenAuditRecords: readonly RewrittenAuditRecord[]; readonly part: number; readonly parts: number }[] {
+  const parts = Math.max(1, Math.ceil(rewritten.length / ERASURE_EVIDENCE_PER_RECORD));
+  return Array.from({ length: parts }, (_, i) => ({ rewrittenAuditRecords: rewritten.slice(i * ERASURE_EVIDENCE_PER_RECORD, (i + 1) * ERASURE_EVIDENCE_PER_RECORD), part: i + 1, parts }));
 }
 
 /** Returns the record's new metadata, or undefined when the record needs no change. */
@@ -312,7 +337,7 @@ export function pseudonymiseAuditRecord(r: AuditRecord, user: { id: string; emai
  *   4. user, email sentinel and Owner marker deleted and the tombstone written, in one transaction;
  *   5. a catch-up pass over the audit records written since step 1 (a refused sign-in of the frozen user).
  */
-export async function eraseUser(d: DataSubjectDeps, subject: Subject, tenantId: string, userId: string, confirm: string | undefined): Promise<Erasure> {
+export async function eraseUser(d: DataSubjectDeps, subject: Subject, tenantId: string, userId: string, confirm: string | undefined): Promise<ErasureResult> {
   requirePermission(subject, 'user.data.erase', tenantId);
   const user = await loadSubject(d.store, tenantId, userId);
   // The message never echoes the address: it would end up in the failure's audit record.
@@ -324,7 +349,14 @@ export async function eraseUser(d: DataSubjectDeps, subject: Subject, tenantId: 
 
   const startedAt = new Date(d.now.getTime() - AUDIT_CLOCK_MARGIN_MS).toISOString();
   const pseudonymId = d.ids.uuid();
-  const rewrite: AuditRewrite = (r) => pseudonymiseAuditRecord(r, user, pseudonymId);
+  const rewritten = new Map<string, string>();
+  const rewrite: AuditRewrite = (r) => {
+    const metadata = pseudonymiseAuditRecord(r, user, pseudonymId);
+    if (metadata !== undefined) rewritten.set(r.id, auditRecordHash({ ...r, metadata }));
+    // Already rewritten by an earlier attempt of this erasure that failed before its audit record: vouch for it now.
+    else if (r.metadata['erased'] === true && (r.actorId === user.id || r.resource === `user:${user.id}`)) rewritten.set(r.id, auditRecordHash(r));
+    return metadata;
+  };
   await d.store.freeze(user);
   const removed = await d.store.deleteUserItems(tenantId, userId);
   // The whole audit range, not only since the user's creation: an earlier user with the same address
@@ -333,5 +365,5 @@ export async function eraseUser(d: DataSubjectDeps, subject: Subject, tenantId: 
   const erasure: Erasure = { tenantId, userId, pseudonymId, erasedAt: d.now.toISOString(), removed, auditRecordsPseudonymised: pseudonymised };
   await d.store.commitErasure(user, erasure);
   pseudonymised += await d.store.rewriteAudit(tenantId, startedAt, rewrite);
-  return { ...erasure, auditRecordsPseudonymised: pseudonymised };
+  return { ...erasure, auditRecordsPseudonymised: pseudonymised, rewrittenAuditRecords: [...rewritten].map(([id, hash]) => ({ id, hash })) };
 }

@@ -48,6 +48,8 @@ export interface HandlerSpec<BS, QS, PS, A extends AuthRequirement> {
   readonly handle: (input: HandlerInput<Infer<BS>, Infer<QS>, Infer<PS>, A>) => Promise<HandlerResult>;
   /** Protocols with their own error format (OFREP) render errors themselves; default problem+json. */
   readonly errorRenderer?: ErrorRenderer;
+  /** JSON body limit in bytes (default MAX_JSON_BODY_BYTES); the ingestion batches need more. */
+  readonly maxBodyBytes?: number;
   /** Tests and the local server may inject a container; Lambda uses the environment's. */
   readonly container?: () => Container;
 }
@@ -100,7 +102,7 @@ export function defineHandler<
     .use(auditFailures(spec.auditAction, deps));
   // Authentication first: an anonymous caller gets a 401 whatever it sent, and learns nothing of the input shape.
   m.use(authenticate(spec.auth, deps));
-  if (spec.body !== undefined) m.use(jsonBody(MAX_JSON_BODY_BYTES));
+  if (spec.body !== undefined) m.use(jsonBody(spec.maxBodyBytes ?? MAX_JSON_BODY_BYTES));
   m.use(validate({ body: spec.body, query: spec.query, params: spec.params }));
   return m.handler(core);
 }

@@ -7,13 +7,15 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ENV } from '../config/constants';
-import { JOBS, ROUTES } from '../config/routes';
+import { JOBS, QUEUES, ROUTES } from '../config/routes';
 import { pathToFileURL } from 'node:url';
 import { ensureTable } from '../adapters/dynamo/table-admin';
 import { createLocalApi } from '../adapters/local/api-gateway';
 import { startDevIdp, type DevIdp } from '../adapters/local/dev-idp';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../adapters/local/dynamodb-local';
 import { outboxPages } from '../adapters/local/outbox-page';
+import { localObjectPages } from '../adapters/local/local-object-store';
+import { registerLocalConsumer, type LocalConsumer } from '../adapters/local/local-queue';
 
 export interface LocalControlPlaneOptions {
   /** Project root (route entries resolve against it). */
@@ -80,7 +82,9 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
     const tableCreated = (await ensureTable(admin, o.tableName)) === 'created';
     admin.destroy();
 
-    const server = createLocalApi({ routes: ROUTES, root: o.root, extra: outboxPages(o.dataDir) });
+    const outbox = outboxPages(o.dataDir);
+    const objects = localObjectPages(o.dataDir);
+    const server = createLocalApi({ routes: ROUTES, root: o.root, extra: async (req, res) => (await outbox(req, res)) || objects(req, res) });
     const port = await listen(server, o.port, host);
     stops.push(
       () =>
@@ -118,6 +122,20 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
       [ENV.ISSUER]: apiUrl,
       [ENV.DATA_DIR]: o.dataDir,
     });
+    // Local mode's SQS event source mappings (issue #6): the same consumer modules, fed from the file spool.
+    for (const q of QUEUES) {
+      let consumer: LocalConsumer | undefined;
+      const consume: LocalConsumer = async (event) => {
+        consumer ??= ((await import(pathToFileURL(join(o.root, q.consumerEntry)).href)) as { handler: LocalConsumer }).handler;
+        return consumer(event);
+      };
+      registerLocalConsumer(o.dataDir, q.id, consume, {
+        batchSize: q.batchSize,
+        maxReceiveCount: q.maxReceiveCount,
+        onError: (err) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: `queue ${q.id} consumer failed`, error: err instanceof Error ? err.message : String(err) })}\n`),
+      });
+      stops.push(async () => registerLocalConsumer(o.dataDir, q.id, undefined, { batchSize: q.batchSize, maxReceiveCount: q.maxReceiveCount }));
+    }
     if (o.runJobs) {
       for (const job of JOBS) {
         const timer = setInterval(() => {

@@ -3,6 +3,8 @@
  * endpoints and the purge job (invoked with a moved clock, never by waiting).
  */
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as purgeJob } from '../../functions/jobs/purge-tenants';
@@ -116,11 +118,18 @@ describe('Deletion with grace, purge, and ERR-RES-410 (FR-OPS-002)', () => {
     expect((await purgeJob({ now: new Date(purgeAfter - 60_000).toISOString() })).purged).toEqual([]);
     expect((await h.items(`TENANT#${t.tenantId}`)).length).toBeGreaterThan(5);
 
+    // Issue #6: the tenant's audit records have reached the archive (partitioned by tenant and date).
+    await h.settle();
+    const archived = join(h.dataDir, 'objects', 'audit-archive', 'audit', `tenant=${t.tenantId}`);
+    expect(existsSync(archived)).toBe(true);
+
     const run = await purgeJob({ now: new Date(purgeAfter + 1000).toISOString() });
-    expect(run.purged).toEqual([{ tenantId: t.tenantId, deletedItems: expect.any(Number) }]);
+    expect(run.purged).toEqual([{ tenantId: t.tenantId, deletedItems: expect.any(Number), archiveObjects: expect.any(Number) }]);
+    expect(run.purged[0]!.archiveObjects).toBeGreaterThan(0);
+    expect(existsSync(archived) ? readdirSync(archived, { recursive: true }).filter((f) => String(f).endsWith('.jsonl')) : []).toEqual([]);
     expect(await h.items(`TENANT#${t.tenantId}`)).toEqual([]);
     expect(await h.items(`TENANTDOMAIN#${t.domain}`)).toEqual([]);
-    const leftovers = (await h.allItems()).filter((i) => JSON.stringify(i).includes(t.tenantId) && i['PK'] !== 'PLATFORM#PURGED' && i['PK'] !== 'PLATFORM#AUDIT');
+    const leftovers = (await h.allItems()).filter((i) => JSON.stringify(i).includes(t.tenantId) && i['PK'] !== 'PLATFORM#PURGED' && i['PK'] !== 'PLATFORM#AUDIT' && i['PK'] !== 'PLATFORM#AUDITBATCH');
     expect(leftovers).toEqual([]);
 
     const gone = await api(h, 'GET', `/v1/tenants/${t.tenantId}`, { token: operator });
@@ -128,6 +137,8 @@ describe('Deletion with grace, purge, and ERR-RES-410 (FR-OPS-002)', () => {
     expect((await api(h, 'POST', `/v1/tenants/${t.tenantId}/restore`, { token: operator })).status).toBe(410);
     const purgeAudit = (await h.items('PLATFORM#AUDIT')).filter((a) => a['action'] === 'tenant.purge');
     expect(purgeAudit).toEqual([expect.objectContaining({ resource: `tenant:${t.tenantId}`, actorType: 'System', outcome: 'Success' })]);
+    // It says what it deleted, archive objects included.
+    expect((purgeAudit[0]!['metadata'] as Record<string, unknown>)['archive']).toEqual({ auditObjects: expect.any(Number), billingObjects: 0 });
     // Idempotent: a second run finds nothing to do.
     expect((await purgeJob({ now: new Date(purgeAfter + 5000).toISOString() })).purged).toEqual([]);
     // The domain is free again.

@@ -12,6 +12,7 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import { inject } from 'vitest';
 import { DEV_ACCOUNTS, DEV_CLIENT_ID } from '../../shared/adapters/local/dev-idp';
 import { loginWithPassword } from '../../shared/cli/operator-login';
+import { localQueuesIdle } from '../../shared/adapters/local/local-queue';
 import { startLocalControlPlane, type LocalControlPlane } from '../../shared/local/control-plane';
 
 import { ROOT } from './paths';
@@ -27,6 +28,9 @@ export interface Harness {
   developerToken(): Promise<string>;
   /** A token signed with the dev IdP's real key, with claims of the test's choosing. */
   mintToken(claims: Record<string, unknown>, options?: { expiresIn?: string | number; issuer?: string; audience?: string }): Promise<string>;
+  /** Waits until the local queues have delivered everything (audit records are written asynchronously). */
+  settle(): Promise<void>;
+  /** Items of one partition, after settle(). */
   items(pk: string): Promise<Record<string, unknown>[]>;
   allItems(): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
@@ -75,11 +79,14 @@ export async function startHarness(options: { dataDir?: string; dynamoEndpoint?:
       jwt = jwt.setExpirationTime(o.expiresIn ?? '1h');
       return jwt.sign(key);
     },
+    settle: () => localQueuesIdle(dataDir),
     async items(pk) {
+      await localQueuesIdle(dataDir);
       const out = await db.send(new QueryCommand({ TableName: cp.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
       return out.Items ?? [];
     },
     async allItems() {
+      await localQueuesIdle(dataDir);
       const out = await db.send(new ScanCommand({ TableName: cp.tableName, ConsistentRead: true }));
       return out.Items ?? [];
     },

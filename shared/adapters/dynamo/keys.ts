@@ -191,4 +191,24 @@ export const keys = {
   apiKey: (keyId: string): ItemKey => ({ PK: `APIKEY#${keyId}`, SK: 'APIKEY' }),
   apiKeyAppIndex: (appId: string, createdAt: string, keyId: string): GsiKey => ({ GSI1PK: `APIKEYS#${appId}`, GSI1SK: `${createdAt}#${keyId}` }),
   apiKeyAppIndexPartition: (appId: string): string => `APIKEYS#${appId}`,
+  // --- ingestion, export and tamper evidence (issue #6) ---------------------------------------------
+  /**
+   * DAT-BILL-EVENT: in the tenant's partition (a purge removes it), sorted by the event's timestamp so a
+   * period is one key range. The app id and idempotency key make the sort key unique.
+   */
+  billingEvent: (tenantId: string, timestamp: string, appId: string, id: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `BILL#${timestamp}#${appId}#${id}` }),
+  billingEventPrefix: 'BILL#',
+  /** Uniqueness of an idempotency key per application (≥ 35 days, INGEST_LIMITS.idempotencyDays). */
+  billingIdempotency: (appId: string, id: string): ItemKey => ({ PK: `BILLKEY#${appId}#${id}`, SK: 'BILLKEY' }),
+  /** Per tenant, UTC day and event type: quantity and count, added in the same transaction as the event. */
+  billingDaySum: (tenantId: string, day: string, type: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `BILLSUM#${day}#${type}` }),
+  billingDaySumPrefix: 'BILLSUM#',
+  /** The audit consumer's delivered batches, by delivery time (the digest job walks them in order). */
+  auditBatch: (deliveredAt: string, batchId: string): ItemKey => ({ PK: 'PLATFORM#AUDITBATCH', SK: `BATCH#${deliveredAt}#${batchId}` }),
+  auditBatchPartition: 'PLATFORM#AUDITBATCH',
+  /** Signed digests, by sequence number (zero-padded so lexical order is numeric order). */
+  auditDigest: (seq: number): ItemKey => ({ PK: 'PLATFORM#AUDITDIGEST', SK: `DIGEST#${String(seq).padStart(12, '0')}` }),
+  auditDigestPartition: 'PLATFORM#AUDITDIGEST',
+  /** FR-LOG-002: an auditor's CSV export job and its result. */
+  auditExport: (exportId: string): ItemKey => ({ PK: 'PLATFORM#AUDITEXPORT', SK: `EXPORT#${exportId}` }),
 } as const;

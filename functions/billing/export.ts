@@ -1,0 +1,22 @@
+import { requireKeyScope, tenantAccessFor } from '../../shared/api/ingest';
+import { billingExportQuery, exportBillingEvents } from '../../shared/domain/billing';
+import { ForbiddenError, GoneError } from '../../shared/domain/errors';
+import { defineHandler } from '../../shared/http/handler';
+
+/**
+ * GET /v1/billing/events?tenantId&from&to[&storedAfter][&cursor][&limit] (FR-BILL-003, UC-SYS-BILL-EXPORT)
+ * with a `bill:read` key of an application enabled for the tenant. Pages are a snapshot as of the first
+ * page (`asOf`); see shared/domain/billing.ts for why nothing is skipped or repeated.
+ */
+export const handler = defineHandler({
+  auth: 'apikey',
+  query: billingExportQuery,
+  handle: async ({ query, principal, deps }) => {
+    requireKeyScope(principal, 'bill:read');
+    const access = await tenantAccessFor(deps, principal.appId)(query.tenantId);
+    if (access === 'purged') throw new GoneError('The tenant has been permanently deleted.');
+    if (access !== 'ok') throw new ForbiddenError('The application is not enabled for this tenant.', 'app not enabled for tenant');
+    const result = await exportBillingEvents(deps.records, query, deps.clock.now());
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: result };
+  },
+});

@@ -1,0 +1,236 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { INGEST_LIMITS, RETENTION } from '../../config/constants';
+import type { AuditRecord } from '../../domain/audit';
+import type { BillingEvent } from '../../domain/ingest-ports';
+import { utcDay } from '../../domain/ingestion';
+import type { BillingPage, BillingQuery, BillingSums, RecordStore, StoreOutcome } from '../../domain/billing';
+import { ValidationError } from '../../domain/errors';
+import { auditRecordHash } from '../../domain/audit-chain';
+import { canonicalJson } from '../../domain/canonical-json';
+import { decodeAudit, toAuditItem } from './codecs';
+import { translateDynamoError } from './errors';
+import { keys } from './keys';
+
+const DAY_MS = 86_400_000;
+/** Concurrent writes per consumer invocation: enough to hide latency, far below a partition's limits. */
+const WRITE_CONCURRENCY = 16;
+
+function ttlAfter(iso: string, days: number): number {
+  return Math.floor((Date.parse(iso) + days * DAY_MS) / 1000);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
+
+/** The reasons of a transaction cancelled only by conditions (a duplicate), else undefined (a throttle is not benign). */
+function conditionReasons(err: unknown): CancellationReason[] | undefined {
+  if (!(err instanceof Error) || err.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+  const onlyConditions = reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None' || r.Code === undefined);
+  return onlyConditions ? reasons : undefined;
+}
+
+/** The item a failed condition returns (ALL_OLD) is in wire format even through the document client. */
+function oldItem(item: unknown): Record<string, unknown> | undefined {
+  if (item === undefined || item === null || typeof item !== 'object') return undefined;
+  return unmarshall(item as Record<string, AttributeValue>);
+}
+
+const sameAuditContent = (stored: Record<string, unknown> | undefined, r: AuditRecord): boolean =>
+  stored !== undefined && auditRecordHash(decodeAudit(stored)) === auditRecordHash(r);
+
+/**
+ * The ingestion consumers' writes (issue #6). Each is conditional on the record's key, so a message
+ * delivered twice — a Lambda retry, an SQS redelivery, a consumer killed before it acknowledged — stores
+ * a record once (FR-BILL-001, FR-LOG-001). Items carry a TTL from RETENTION (a backstop behind the
+ * retention job, which deletes and audits first).
+ */
+export class DynamoIngestStore implements RecordStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Stores each record unless a record with its key exists. Returns what happened to each, in order. */
+  async putAuditRecords(records: readonly AuditRecord[]): Promise<StoreOutcome[]> {
+    return mapLimit(records, WRITE_CONCURRENCY, async (r) => {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...toAuditItem(r), ttl: ttlAfter(r.timestamp, RETENTION.auditDays + RETENTION.ttlGraceDays) },
+            ConditionExpression: 'attribute_not_exists(PK)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return 'stored' as const;
+      } catch (err) {
+        if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
+          // The key is taken: by this very record (a redelivery) or — only if a caller reused an id with
+          // the same timestamp — by another one, which stays as it was (records are immutable).
+          return sameAuditContent(oldItem((err as { Item?: unknown }).Item), r) ? ('duplicate' as const) : ('conflict' as const);
+        }
+        throw translateDynamoError(err);
+      }
+    });
+  }
+
+  /**
+   * One transaction per event: the event (in the tenant's partition, by timestamp), the application's
+   * idempotency key, and the tenant's day sum for the type. If the key was seen — even with another
+   * timestamp or tenant — nothing is written, so the sums never count a duplicate.
+   */
+  async putBillingEvents(events: readonly BillingEvent[], storedAt: Date): Promise<StoreOutcome[]> {
+    const stored = storedAt.toISOString();
+    return mapLimit(events, WRITE_CONCURRENCY, async (e) => {
+      const eventKey = keys.billingEvent(e.tenantId, e.timestamp, e.appId, e.id);
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...eventKey, entity: 'BillingEvent', ...e, storedAt: stored, ttl: ttlAfter(e.timestamp, RETENTION.billingDays + RETENTION.ttlGraceDays) },
+                  ConditionExpression: 'attribute_not_exists(PK)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...keys.billingIdempotency(e.appId, e.id), entity: 'BillingKey', tenantId: e.tenantId, eventSk: eventKey.SK, ttl: ttlAfter(stored, INGEST_LIMITS.idempotencyDays + 5) },
+                  ConditionExpression: 'attribute_not_exists(PK)',
+                },
+              },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: keys.billingDaySum(e.tenantId, utcDay(e.timestamp), e.type),
+                  UpdateExpression: 'SET entity = :entity, tenantId = :t, #day = :day, #type = :type, #ttl = :ttl ADD quantity :q, eventCount :one',
+                  ExpressionAttributeNames: { '#day': 'day', '#type': 'type', '#ttl': 'ttl' },
+                  ExpressionAttributeValues: {
+                    ':entity': 'BillingDaySum',
+                    ':t': e.tenantId,
+                    ':day': utcDay(e.timestamp),
+                    ':type': e.type,
+                    ':ttl': ttlAfter(e.timestamp, RETENTION.billingDays + RETENTION.ttlGraceDays),
+                    ':q': e.quantity,
+                    ':one': 1,
+                  },
+                },
+              },
+            ],
+          }),
+        );
+        return 'stored' as const;
+      } catch (err) {
+        const reasons = conditionReasons(err);
+        if (reasons === undefined) throw translateDynamoError(err);
+        // Ours (a redelivery) only if the event item under this exact key holds the same event.
+        const existing = oldItem(reasons[0]?.Item);
+        const same = existing !== undefined && existing['type'] === e.type && existing['quantity'] === e.quantity && canonicalJson(existing['metadata'] ?? {}) === canonicalJson(e.metadata);
+        return same ? ('duplicate' as const) : ('conflict' as const);
+      }
+    });
+  }
+
+  async listBillingEvents(q: BillingQuery): Promise<BillingPage> {
+    const pk = `TENANT#${q.tenantId}`;
+    const values: Record<string, unknown> = { ':pk': pk, ':from': `BILL#${q.from}`, ':to': `BILL#${q.to}`, ':asOf': q.asOf };
+    let filter = 'storedAt <= :asOf';
+    if (q.storedAfter !== undefined) {
+      filter += ' AND storedAt > :after';
+      values[':after'] = q.storedAfter;
+    }
+    const items: (BillingEvent & { storedAt: string })[] = [];
+    let start: Record<string, unknown> | undefined = q.afterSk !== undefined ? { PK: pk, SK: q.afterSk } : undefined;
+    let lastSk: string | undefined;
+    try {
+      do {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            // BETWEEN is inclusive: `to` is exclusive, and '#' sorts after every timestamp character, so
+            // BILL#<to> (no suffix) bounds the range just below events at exactly `to`.
+            KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+            FilterExpression: filter,
+            ExpressionAttributeValues: values,
+            ConsistentRead: true,
+            Limit: q.limit - items.length,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const it of out.Items ?? []) {
+          items.push(decodeBillingEvent(it));
+          lastSk = String(it['SK']);
+        }
+        start = out.LastEvaluatedKey;
+        if (start) lastSk = String(start['SK']);
+      } while (start !== undefined && items.length < q.limit);
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+    return { items, nextSk: start !== undefined && lastSk !== undefined ? lastSk : undefined };
+  }
+
+  async billingDaySums(tenantId: string, fromDay: string, toDayExclusive: string): Promise<BillingSums> {
+    const sums: Record<string, { quantity: number; count: number }> = {};
+    if (fromDay >= toDayExclusive) return sums;
+    let start: Record<string, unknown> | undefined;
+    try {
+      do {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':from': `BILLSUM#${fromDay}`, ':to': `BILLSUM#${toDayExclusive}` },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const it of out.Items ?? []) {
+          if (String(it['day']) >= toDayExclusive) continue;
+          const type = String(it['type']);
+          const s = (sums[type] ??= { quantity: 0, count: 0 });
+          s.quantity += Number(it['quantity'] ?? 0);
+          s.count += Number(it['eventCount'] ?? 0);
+        }
+        start = out.LastEvaluatedKey;
+      } while (start !== undefined);
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+    return sums;
+  }
+}
+
+function decodeBillingEvent(it: Record<string, unknown>): BillingEvent & { storedAt: string } {
+  if (it['entity'] !== 'BillingEvent') throw new ValidationError('unexpected item in the billing range');
+  return {
+    id: String(it['id']),
+    appId: String(it['appId']),
+    tenantId: String(it['tenantId']),
+    timestamp: String(it['timestamp']),
+    type: String(it['type']),
+    quantity: Number(it['quantity']),
+    metadata: (it['metadata'] ?? {}) as Record<string, string>,
+    receivedAt: String(it['receivedAt']),
+    keyId: String(it['keyId']),
+    storedAt: String(it['storedAt']),
+  };
+}
