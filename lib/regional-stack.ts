@@ -3,13 +3,14 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { ArnFormat, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { ENV, HOME_REGIONS, type HomeRegion } from '../shared/config/constants';
-import { JOBS, ROUTES } from '../shared/config/routes';
+import { ENV, HOME_REGIONS, INGEST_ENV, type HomeRegion } from '../shared/config/constants';
+import { JOBS, QUEUES, ROUTES } from '../shared/config/routes';
 import { customDomainFor, issuerFor, type DeploymentConfig } from './config';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiDomain } from './constructs/api-domain';
 import { DataKey } from './constructs/data-key';
 import { DataTable } from './constructs/data-table';
+import { Ingestion } from './constructs/ingestion';
 import { RouteFunction } from './constructs/route-function';
 import { TokenSigningKey, type TokenSigningKeyAction } from './constructs/token-signing-key';
 
@@ -27,6 +28,23 @@ export const SIGNING_KEY_GRANTS: Readonly<Record<string, readonly TokenSigningKe
 /** FR-AUTH-004, FR-TENANT-001: the functions that send mail are the routes marked `sendsMail`. */
 export const MAIL_SENDING_ROUTES: readonly string[] = ROUTES.filter((r) => r.sendsMail).map((r) => r.id);
 
+/**
+ * Issue #6: who may touch the ingestion buckets and the digest key, by function id (route, job or
+ * consumer). Every function may send to the audit queue; routes send to further queues by `sendsTo`.
+ */
+export const INGEST_GRANTS = {
+  /** FR-LOG-002: the export consumer streams the CSV into the exports bucket (EXPORT_BUCKET). */
+  exportWrite: ['AuditExporter'],
+  /** FR-LOG-002: the export status route presigns GET URLs of finished exports (EXPORT_BUCKET). */
+  exportRead: ['AuditExportGet'],
+  /** FR-OPS-002: the tenant purge deletes the tenant's archive partitions (AUDIT_/BILLING_ARCHIVE_BUCKET). */
+  archivePurge: ['PurgeTenants'],
+  /** Tamper evidence: the digest job signs digests (kms:Sign, DIGEST_KMS_KEY_ID). */
+  digestSign: ['AuditDigest'],
+  /** The digest list publishes the public key (kms:GetPublicKey, DIGEST_KMS_KEY_ID). */
+  digestPublicKey: ['AuditDigestsList'],
+} as const satisfies Record<string, readonly string[]>;
+
 export interface RegionalStackProps extends Omit<StackProps, 'env'> {
   readonly homeRegion: HomeRegion;
   readonly config: DeploymentConfig;
@@ -43,6 +61,9 @@ export class RegionalStack extends Stack {
   readonly api: ControlPlaneApi;
   readonly functions: ReadonlyMap<string, RouteFunction>;
   readonly jobs: ReadonlyMap<string, RouteFunction>;
+  /** Issue #6: the queue consumers, by QueueDef.consumerId. */
+  readonly consumers: ReadonlyMap<string, RouteFunction>;
+  readonly ingestion: Ingestion;
   /** The OpenID issuer the functions get as ISSUER (a token when it is the execute-api URL). */
   readonly issuer: string;
 
@@ -75,6 +96,15 @@ export class RegionalStack extends Stack {
       retain: config.protectData,
     });
 
+    // Issue #6: queues, archive and export buckets, Firehose streams, digest key. Before the functions: every
+    // function gets the audit queue's URL (FR-LOG-003: the control plane's own records go through it).
+    this.ingestion = new Ingestion(this, 'Ingestion', {
+      stage: config.stage,
+      region: homeRegion,
+      dataKey: this.dataKey.key,
+      protectData: config.protectData,
+    });
+
     const environment: Record<string, string> = {
       [ENV.TABLE_NAME]: table.tableName,
       [ENV.OPERATOR_ISSUER]: config.operatorIssuer,
@@ -90,6 +120,8 @@ export class RegionalStack extends Stack {
       // (JWKS, userinfo, apps, the TenantsCreate mailer, ...). The ARN is not a secret; the permission to
       // use the key is granted to SIGNING_KEY_GRANTS only.
       [ENV.SIGNING_KEY_KMS_KEY_ID]: this.tokenSigningKey.key.keyArn,
+      // Every function: the composition root picks the AWS ingestion adapters by this variable.
+      [INGEST_ENV.AUDIT_QUEUE_URL]: this.ingestion.queue('audit').queue.queueUrl,
     };
 
     const routeFunctions = ROUTES.map((route) => ({
@@ -135,6 +167,7 @@ export class RegionalStack extends Stack {
         tableKey: this.dataKey.key,
         environment,
         retainLogs: config.protectData,
+        ...(job.timeoutSeconds !== undefined ? { timeoutSeconds: job.timeoutSeconds } : {}),
       });
       new events.Rule(this, `${job.id}Schedule`, {
         description: job.description,
@@ -144,6 +177,33 @@ export class RegionalStack extends Stack {
       return construct;
     });
     this.jobs = new Map(JOBS.map((job, i) => [job.id, jobFunctions[i]!]));
+
+    // Issue #6: one consumer per queue, built like the jobs (same module in local mode's poller).
+    const consumerFunctions = QUEUES.map((def) =>
+      this.ingestion.addConsumer(def, { table, tableKey: this.dataKey.key, environment, retainLogs: config.protectData }),
+    );
+    this.consumers = new Map(QUEUES.map((def, i) => [def.consumerId, consumerFunctions[i]!]));
+
+    const allFunctions = new Map<string, RouteFunction>([...this.functions, ...this.jobs, ...this.consumers]);
+    if (allFunctions.size !== this.functions.size + this.jobs.size + this.consumers.size) {
+      throw new Error('route, job and consumer ids must be distinct');
+    }
+    const anyFunction = (fnId: string, purpose: string): RouteFunction => {
+      const fn = allFunctions.get(fnId);
+      if (!fn) throw new Error(`${purpose}: ${fnId} is not a route, job or consumer (renamed?)`);
+      return fn;
+    };
+    for (const fn of allFunctions.values()) this.ingestion.grantSend(fn, 'audit');
+    for (const route of ROUTES) {
+      for (const queueId of route.sendsTo ?? []) {
+        if (queueId !== 'audit') this.ingestion.grantSend(functionFor(route.id, 'sendsTo'), queueId);
+      }
+    }
+    for (const id of INGEST_GRANTS.exportWrite) this.ingestion.grantExportWrite(id, anyFunction(id, 'INGEST_GRANTS.exportWrite'));
+    for (const id of INGEST_GRANTS.exportRead) this.ingestion.grantExportRead(id, anyFunction(id, 'INGEST_GRANTS.exportRead'));
+    for (const id of INGEST_GRANTS.archivePurge) this.ingestion.grantArchivePurge(id, anyFunction(id, 'INGEST_GRANTS.archivePurge'));
+    for (const id of INGEST_GRANTS.digestSign) this.ingestion.grantDigestSign(anyFunction(id, 'INGEST_GRANTS.digestSign'));
+    for (const id of INGEST_GRANTS.digestPublicKey) this.ingestion.grantDigestPublicKey(anyFunction(id, 'INGEST_GRANTS.digestPublicKey'));
 
     this.api = new ControlPlaneApi(this, 'Api', {
       stage: config.stage,
@@ -158,7 +218,7 @@ export class RegionalStack extends Stack {
       issuerFor(config, homeRegion) ??
       `https://${this.api.api.restApiId}.execute-api.${homeRegion}.${this.urlSuffix}/${config.stage}`;
     for (const { construct } of routeFunctions) construct.fn.addEnvironment(ENV.ISSUER, this.issuer);
-    for (const construct of jobFunctions) construct.fn.addEnvironment(ENV.ISSUER, this.issuer);
+    for (const construct of [...jobFunctions, ...consumerFunctions]) construct.fn.addEnvironment(ENV.ISSUER, this.issuer);
 
     const domain = customDomainFor(config, homeRegion);
     if (domain) {
@@ -172,5 +232,9 @@ export class RegionalStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Invoke URL of the regional API stage' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'Region', { value: homeRegion });
+    const { buckets } = this.ingestion;
+    new CfnOutput(this, 'AuditArchiveBucketName', { value: buckets.auditArchive.bucketName, description: 'Audit archive (Firehose, Object Lock COMPLIANCE)' });
+    new CfnOutput(this, 'BillingArchiveBucketName', { value: buckets.billingArchive.bucketName, description: 'Billing event archive (Firehose)' });
+    new CfnOutput(this, 'ExportBucketName', { value: buckets.exports.bucketName, description: 'CSV exports of audit logs' });
   }
 }

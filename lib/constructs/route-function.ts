@@ -19,6 +19,8 @@ export interface RouteFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** RETAIN the log group (every stage except dev). */
   readonly retainLogs: boolean;
+  /** API routes answer within API Gateway's limits (10 s); scheduled jobs may run longer. */
+  readonly timeoutSeconds?: number;
 }
 
 const ARGON2_PACKAGES = ['@node-rs/argon2', '@node-rs/argon2-linux-x64-gnu'] as const;
@@ -86,7 +88,7 @@ export class RouteFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: native ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       memorySize: memoryFor(route),
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(props.timeoutSeconds ?? 10),
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,

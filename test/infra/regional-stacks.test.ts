@@ -350,10 +350,16 @@ describe('Regional stacks (stage dev)', () => {
       }
     });
 
-    it('NFR-SEC-005: routes without table access get no table or key permissions', () => {
+    it('NFR-SEC-005: routes without table access get no table permissions, and the data key only through SQS (their audit records)', () => {
       for (const route of ROUTES.filter((r) => r.table === 'none')) {
-        const actions = roleStatements(template(), stack(), route).flatMap((s) => s.actions);
-        expect(actions.filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual([]);
+        const statements = roleStatements(template(), stack(), route);
+        expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+        // Issue #6: every function sends audit records to the KMS-encrypted audit queue; the key is usable
+        // for that only (kms:ViaService sqs), never directly.
+        for (const s of statements.filter((x) => x.actions.some((a) => a.startsWith('kms:')))) {
+          expect([...s.actions].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+          expect(JSON.stringify(s.conditions)).toMatch(/kms:ViaService.*sqs\./);
+        }
       }
     });
 
