@@ -34,6 +34,15 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
+const MAX_CONFLICT_ATTEMPTS = 8;
+
+function isTransactionConflict(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TransactionConflictException') return true;
+  if (err.name !== 'TransactionCanceledException') return false;
+  return ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+}
+
 type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
 
 /** The reasons of a transaction cancelled only by conditions (a duplicate), else undefined (a throttle is not benign). */
@@ -96,7 +105,24 @@ export class DynamoIngestStore implements RecordStore {
    */
   async putBillingEvents(events: readonly BillingEvent[], storedAt: Date): Promise<StoreOutcome[]> {
     const stored = storedAt.toISOString();
-    return mapLimit(events, WRITE_CONCURRENCY, async (e) => {
+    // Events of one tenant, day and type share their day-sum item: transactions on one item conflict, so
+    // those go one after another (and conflicts with other consumers are retried); groups run in parallel.
+    const groups = new Map<string, number[]>();
+    events.forEach((e, i) => {
+      const k = `${e.tenantId}|${utcDay(e.timestamp)}|${e.type}`;
+      const g = groups.get(k);
+      if (g) g.push(i);
+      else groups.set(k, [i]);
+    });
+    const outcomes: StoreOutcome[] = new Array<StoreOutcome>(events.length);
+    await mapLimit([...groups.values()], WRITE_CONCURRENCY, async (indexes) => {
+      for (const i of indexes) outcomes[i] = await this.putBillingEvent(events[i]!, stored);
+    });
+    return outcomes;
+  }
+
+  private async putBillingEvent(e: BillingEvent, stored: string): Promise<StoreOutcome> {
+    for (let attempt = 1; ; attempt++) {
       const eventKey = keys.billingEvent(e.tenantId, e.timestamp, e.appId, e.id);
       try {
         await this.db.send(
@@ -139,6 +165,11 @@ export class DynamoIngestStore implements RecordStore {
         );
         return 'stored' as const;
       } catch (err) {
+        if (isTransactionConflict(err) && attempt < MAX_CONFLICT_ATTEMPTS) {
+          // Another consumer is updating the same day sum: wait a little (jittered) and try again.
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+          continue;
+        }
         const reasons = conditionReasons(err);
         if (reasons === undefined) throw translateDynamoError(err);
         // Ours (a redelivery) only if the event item under this exact key holds the same event.
@@ -146,7 +177,7 @@ export class DynamoIngestStore implements RecordStore {
         const same = existing !== undefined && existing['type'] === e.type && existing['quantity'] === e.quantity && canonicalJson(existing['metadata'] ?? {}) === canonicalJson(e.metadata);
         return same ? ('duplicate' as const) : ('conflict' as const);
       }
-    });
+    }
   }
 
   async listBillingEvents(q: BillingQuery): Promise<BillingPage> {
