@@ -53,7 +53,8 @@ import { FileDigestSigner } from './adapters/local/file-digest-signer';
 import { LocalArchive } from './adapters/local/local-archive';
 import { LocalObjectStore } from './adapters/local/local-object-store';
 import { localQueue } from './adapters/local/local-queue';
-import type { ArchiveStream, AuditBatchLedger, DigestSigner, EventQueue, ObjectStore } from './domain/ingest-ports';
+import type { ArchiveStream, DigestSigner, EventQueue, ObjectStore } from './domain/ingest-ports';
+import type { AuditLedgerStore } from './domain/audit-digest';
 import type { QueueId } from './config/routes';
 
 export interface RuntimeConfig {
@@ -82,7 +83,8 @@ export interface Ingest {
   readonly archives: { readonly audit: ArchiveStream; readonly billing: ArchiveStream };
   /** Buckets: the CSV exports and the two archives (the purge deletes a tenant's archive partitions). */
   readonly objects: { readonly exports: ObjectStore; readonly auditArchive: ObjectStore; readonly billingArchive: ObjectStore };
-  readonly ledger: AuditBatchLedger;
+  /** The consumer records batches; the digest job and the verification endpoints read them back. */
+  readonly ledger: AuditLedgerStore;
   readonly digestSigner: DigestSigner;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDigestDocument, recordKey, requireAuditReadAll, requireLedgerStore } from '../../shared/domain/audit-digest';
+import { parseDigestDocument, recordKey, requireAuditReadAll } from '../../shared/domain/audit-digest';
 import { InternalError, NotFoundError, ValidationError } from '../../shared/domain/errors';
 import { subjectOf } from '../../shared/domain/principal';
 import { defineHandler } from '../../shared/http/handler';
@@ -39,7 +39,7 @@ export const handler = defineHandler({
   query,
   handle: async ({ params: p, query: q, principal, deps }) => {
     requireAuditReadAll(subjectOf(principal));
-    const ledger = requireLedgerStore(deps.ingest.ledger);
+    const ledger = deps.ingest.ledger;
     const digest = await ledger.getDigest(p.seq);
     if (!digest) throw new NotFoundError(`There is no audit digest ${p.seq}.`);
     const doc = parseDigestDocument(digest.document);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { keyFingerprint, requireAuditReadAll, requireLedgerStore, type SignedDigest } from '../../shared/domain/audit-digest';
+import { keyFingerprint, requireAuditReadAll, type SignedDigest } from '../../shared/domain/audit-digest';
 import { subjectOf } from '../../shared/domain/principal';
 import { defineHandler } from '../../shared/http/handler';
 
@@ -22,7 +22,7 @@ export const handler = defineHandler({
   query,
   handle: async ({ query: q, principal, deps }) => {
     requireAuditReadAll(subjectOf(principal));
-    const ledger = requireLedgerStore(deps.ingest.ledger);
+    const ledger = deps.ingest.ledger;
     const signer = deps.ingest.digestSigner;
     const [found, spki] = await Promise.all([ledger.listDigests(q.fromSeq, q.limit + 1), signer.publicKey()]);
     const items: SignedDigest[] = [];

@@ -1,5 +1,6 @@
 import { INGEST_LIMITS } from '../../shared/config/constants';
-import { rejectIfNothingAccepted, requireKeyScope, tenantAccessFor } from '../../shared/api/ingest';
+import { rejectIfNothingAccepted, tenantAccessFor } from '../../shared/api/ingest';
+import { requireScope } from '../../shared/domain/apikeys';
 import type { AuditRecord } from '../../shared/domain/audit';
 import { batchItems, ingestBody, packMessages, validateAuditBatch } from '../../shared/domain/ingestion';
 import { defineHandler } from '../../shared/http/handler';
@@ -17,7 +18,7 @@ export const handler = defineHandler({
   maxBodyBytes: INGEST_LIMITS.maxBodyBytes,
   auditAction: 'audit.ingest',
   handle: async ({ body, principal, deps }) => {
-    requireKeyScope(principal, 'log:write');
+    requireScope(principal, 'log:write');
     const batch = await validateAuditBatch(batchItems(body), { appId: principal.appId, keyId: principal.keyId }, deps.clock.now(), tenantAccessFor(deps, principal.appId), () => deps.ids.uuid());
     rejectIfNothingAccepted(batch);
     const records = batch.accepted.map((a) => a.value);

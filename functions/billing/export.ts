@@ -1,6 +1,6 @@
-import { requireKeyScope, tenantAccessFor } from '../../shared/api/ingest';
+import { requireTenantServed } from '../../shared/api/ingest';
+import { requireScope } from '../../shared/domain/apikeys';
 import { billingExportQuery, exportBillingEvents } from '../../shared/domain/billing';
-import { ForbiddenError, GoneError } from '../../shared/domain/errors';
 import { defineHandler } from '../../shared/http/handler';
 
 /**
@@ -12,10 +12,8 @@ export const handler = defineHandler({
   auth: 'apikey',
   query: billingExportQuery,
   handle: async ({ query, principal, deps }) => {
-    requireKeyScope(principal, 'bill:read');
-    const access = await tenantAccessFor(deps, principal.appId)(query.tenantId);
-    if (access === 'purged') throw new GoneError('The tenant has been permanently deleted.');
-    if (access !== 'ok') throw new ForbiddenError('The application is not enabled for this tenant.', 'app not enabled for tenant');
+    requireScope(principal, 'bill:read');
+    await requireTenantServed(deps, principal.appId, query.tenantId);
     const result = await exportBillingEvents(deps.records, query, deps.clock.now());
     return { status: 200, headers: { 'cache-control': 'no-store' }, body: result };
   },

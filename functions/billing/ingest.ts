@@ -1,5 +1,6 @@
 import { INGEST_LIMITS } from '../../shared/config/constants';
-import { rejectIfNothingAccepted, requireKeyScope, tenantAccessFor } from '../../shared/api/ingest';
+import { rejectIfNothingAccepted, tenantAccessFor } from '../../shared/api/ingest';
+import { requireScope } from '../../shared/domain/apikeys';
 import { batchItems, ingestBody, packMessages, validateBillingBatch } from '../../shared/domain/ingestion';
 import type { BillingEvent } from '../../shared/domain/ingest-ports';
 import { defineHandler } from '../../shared/http/handler';
@@ -16,7 +17,7 @@ export const handler = defineHandler({
   maxBodyBytes: INGEST_LIMITS.maxBodyBytes,
   auditAction: 'billing.ingest',
   handle: async ({ body, principal, deps }) => {
-    requireKeyScope(principal, 'bill:write');
+    requireScope(principal, 'bill:write');
     const batch = await validateBillingBatch(batchItems(body), { appId: principal.appId, keyId: principal.keyId }, deps.clock.now(), tenantAccessFor(deps, principal.appId));
     rejectIfNothingAccepted(batch);
     const events = batch.accepted.map((a) => a.value);

@@ -1,5 +1,5 @@
 import { container } from '../../shared/composition';
-import { buildDigest, DIGEST_GENESIS, parseDigestDocument, requireLedgerStore, signDigest, type DigestBatchRef } from '../../shared/domain/audit-digest';
+import { buildDigest, DIGEST_GENESIS, parseDigestDocument, signDigest, type DigestBatchRef } from '../../shared/domain/audit-digest';
 import { ConflictError, InternalError } from '../../shared/domain/errors';
 
 export interface AuditDigestJobEvent {
@@ -22,7 +22,7 @@ const MAX_DIGESTS_PER_RUN = 20;
  */
 export async function handler(event: AuditDigestJobEvent = {}): Promise<{ seq: number; batches: number; records: number }> {
   const c = container();
-  const ledger = requireLedgerStore(c.ingest.ledger);
+  const ledger = c.ingest.ledger;
   const signer = c.ingest.digestSigner;
   const now = event.now ? new Date(event.now) : c.clock.now();
   const until = new Date(now.getTime() - SETTLE_MS).toISOString();

@@ -1,4 +1,4 @@
-import { RETENTION } from '../../shared/config/constants';
+import { PLATFORM_PARTITIONS, RETENTION } from '../../shared/config/constants';
 import { container } from '../../shared/composition';
 import { DynamoRetentionStore } from '../../shared/adapters/dynamo/retention-store';
 import { buildAuditRecord } from '../../shared/domain/audit';
@@ -63,7 +63,7 @@ export async function handler(event: RetentionJobEvent = {}): Promise<RetentionR
     }
   };
 
-  await sweep(DynamoRetentionStore.platformAuditPartition, null);
+  await sweep(PLATFORM_PARTITIONS.audit, null);
   let cursor: string | undefined;
   do {
     const page = await c.tenants.list({ limit: 100, cursor });

@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Container } from '../composition';
-import { ForbiddenError, GoneError } from '../domain/errors';
+import { ForbiddenError } from '../domain/errors';
+import { requireScope } from '../domain/apikeys';
+import { requireTenantServed } from './ingest';
 import type { AppKeyPrincipal } from '../domain/principal';
 import type { TenantFlags } from '../domain/delivery-ports';
 import { canonicalJson } from '../domain/canonical-json';
@@ -18,7 +20,8 @@ export const FLAG_CACHE_MAX_AGE_SECONDS = 30;
 /**
  * How long one execution environment reuses a tenant's delivery state (enablement, status, flags) for
  * one application. Short on purpose: a flag change, a suspension or an app being disabled for the tenant
- * reaches callers within this time, well inside SC-003's 30 s; in exchange the hot path (and every 304)
+ * reaches callers within this time (disabling the app: this plus the enablement cache of shared/api/ingest.ts,
+ * 2 s), well inside SC-003's 30 s; in exchange the hot path (and every 304)
  * makes no database call at all. Only successful answers are cached.
  */
 export const DELIVERY_CACHE_TTL_MS = 1_000;
@@ -26,7 +29,7 @@ const DELIVERY_CACHE_MAX = 10_000;
 const deliveryCache = new Map<string, { readonly expiresAt: number; readonly value: TenantFlags }>();
 
 export async function flagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
-  if (!principal.scopes.includes('flag:read')) throw new ForbiddenError('The API key lacks the flag:read scope.', 'missing scope flag:read');
+  requireScope(principal, 'flag:read');
   const cacheKey = `${principal.appId}|${tenantId}`;
   const now = Date.now();
   const hit = deliveryCache.get(cacheKey);
@@ -40,10 +43,7 @@ export async function flagsForApp(deps: Container, principal: AppKeyPrincipal, t
 async function loadFlagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
   // Enablement first: a key learns nothing about tenants its application does not serve, not even
   // whether they exist — except that a purged tenant answers 410 (FR-OPS-002).
-  if (!(await deps.identity.store.isAppEnabledForTenant(tenantId, principal.appId))) {
-    if (await deps.tenants.isPurged(tenantId)) throw new GoneError('The tenant has been permanently deleted.');
-    throw new ForbiddenError('The application is not enabled for this tenant.', 'app not enabled for tenant');
-  }
+  await requireTenantServed(deps, principal.appId, tenantId);
   const tenant = await deps.tenants.get(tenantId);
   if (!tenant || tenant.status !== 'Active') throw new ForbiddenError('The tenant is not active.', `tenant ${tenant?.status ?? 'missing'}`);
   return deps.flags.tenantFlags(tenant.id);

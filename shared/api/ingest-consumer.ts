@@ -18,7 +18,8 @@ import { ARCHIVE_LAYOUT } from '../config/constants';
 import type { Container } from '../composition';
 import type { AuditRecord } from '../domain/audit';
 import { auditRecordHash } from '../domain/audit-chain';
-import type { ArchivedRecord, AuditBatchEntry, BillingEvent } from '../domain/ingest-ports';
+import type { ArchivedRecord, AuditBatchEntry, BillingEvent, QueueMessage } from '../domain/ingest-ports';
+import type { StoreOutcome } from '../domain/billing';
 import { parseQueueMessage, PoisonMessageError, utcDay } from '../domain/ingestion';
 import { toAuditItem } from '../adapters/dynamo/codecs';
 import { errorFields } from '../http/logger';
@@ -31,80 +32,77 @@ export interface ConsumeResult extends SQSBatchResponse {
   readonly conflicts: number;
 }
 
-export async function consumeAuditBatch(c: Deps, event: SQSEvent): Promise<ConsumeResult> {
-  const store = c.records;
+/**
+ * One consumer run, whatever the kind: parse and store each message on its own (a failure fails that
+ * message only), then hand everything stored or redelivered — never a record that lost its key to a
+ * different one — to `afterStore` (ledger, archive); if that fails, every such message is redelivered.
+ */
+async function consume<T>(
+  c: Deps,
+  event: SQSEvent,
+  kind: 'audit' | 'billing',
+  store: (message: QueueMessage) => Promise<{ items: readonly T[]; outcomes: readonly StoreOutcome[] }>,
+  afterStore: (items: readonly T[]) => Promise<void>,
+): Promise<ConsumeResult> {
   const failed = new Set<string>();
-  const delivered: { messageId: string; records: readonly AuditRecord[] }[] = [];
-  let stored = 0;
-  let duplicates = 0;
-  let conflicts = 0;
+  const delivered: { messageId: string; items: readonly T[] }[] = [];
+  const counts: Record<StoreOutcome, number> = { stored: 0, duplicate: 0, conflict: 0 };
   for (const msg of event.Records) {
     try {
       const m = parseQueueMessage(msg.body);
-      if (m.kind !== 'audit') throw new PoisonMessageError(`a ${m.kind} message on the audit queue`);
-      const outcomes = await store.putAuditRecords(m.records);
-      stored += outcomes.filter((o) => o === 'stored').length;
-      duplicates += outcomes.filter((o) => o === 'duplicate').length;
-      conflicts += outcomes.filter((o) => o === 'conflict').length;
-      // A redelivered record is entered and archived again (the earlier attempt may have failed before
-      // either); a record that lost its key to a different one was not stored and is not ours to chain.
-      delivered.push({ messageId: msg.messageId, records: m.records.filter((_, i) => outcomes[i] !== 'conflict') });
+      if (m.kind !== kind) throw new PoisonMessageError(`a ${m.kind} message on the ${kind} queue`);
+      const { items, outcomes } = await store(m);
+      for (const o of outcomes) counts[o] += 1;
+      delivered.push({ messageId: msg.messageId, items: items.filter((_, i) => outcomes[i] !== 'conflict') });
     } catch (err) {
       failed.add(msg.messageId);
-      c.log.error(err instanceof PoisonMessageError ? 'poison message on the audit queue' : 'storing an audit message failed', { messageId: msg.messageId, ...errorFields(err) });
+      c.log.error(err instanceof PoisonMessageError ? `poison message on the ${kind} queue` : `storing a ${kind} message failed`, { messageId: msg.messageId, ...errorFields(err) });
     }
   }
-  const records = delivered.flatMap((d) => d.records);
-  if (records.length > 0) {
+  const items = delivered.flatMap((d) => d.items);
+  if (items.length > 0) {
     try {
+      await afterStore(items);
+    } catch (err) {
+      for (const d of delivered) failed.add(d.messageId);
+      c.log.error('ledger or archive write failed; the batch is redelivered', { kind, messages: delivered.length, ...errorFields(err) });
+    }
+  }
+  c.log.info(`${kind} batch consumed`, { messages: event.Records.length, ...counts, failed: failed.size });
+  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })), stored: counts.stored, duplicates: counts.duplicate, conflicts: counts.conflict };
+}
+
+export function consumeAuditBatch(c: Deps, event: SQSEvent): Promise<ConsumeResult> {
+  return consume<AuditRecord>(
+    c,
+    event,
+    'audit',
+    async (m) => {
+      const items = m.kind === 'audit' ? m.records : [];
+      return { items, outcomes: await c.records.putAuditRecords(items) };
+    },
+    async (records) => {
+      // A redelivered record is entered and archived again: the earlier attempt may have failed before either.
       const entries: AuditBatchEntry[] = records.map((r) => {
         const k = toAuditItem(r);
         return { pk: String(k['PK']), sk: String(k['SK']), id: r.id, hash: auditRecordHash(r) };
       });
       await c.ingest.ledger.recordBatch({ batchId: randomUUID(), deliveredAt: c.clock.now().toISOString(), entries });
-      await c.ingest.archives.audit.put(
-        records.map((r): ArchivedRecord => ({ partitionTenant: r.tenantId ?? ARCHIVE_LAYOUT.platformTenant, partitionDate: utcDay(r.timestamp), record: r })),
-      );
-    } catch (err) {
-      for (const d of delivered) failed.add(d.messageId);
-      c.log.error('ledger or archive write failed; the batch is redelivered', { messages: delivered.length, ...errorFields(err) });
-    }
-  }
-  c.log.info('audit batch consumed', { messages: event.Records.length, stored, duplicates, conflicts, failed: failed.size });
-  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })), stored, duplicates, conflicts };
+      await c.ingest.archives.audit.put(records.map((r): ArchivedRecord => ({ partitionTenant: r.tenantId ?? ARCHIVE_LAYOUT.platformTenant, partitionDate: utcDay(r.timestamp), record: r })));
+    },
+  );
 }
 
-export async function consumeBillingBatch(c: Deps, event: SQSEvent): Promise<ConsumeResult> {
-  const store = c.records;
-  const failed = new Set<string>();
-  const delivered: { messageId: string; events: readonly BillingEvent[] }[] = [];
-  let stored = 0;
-  let duplicates = 0;
-  let conflicts = 0;
-  for (const msg of event.Records) {
-    try {
-      const m = parseQueueMessage(msg.body);
-      if (m.kind !== 'billing') throw new PoisonMessageError(`a ${m.kind} message on the billing queue`);
-      const outcomes = await store.putBillingEvents(m.events, c.clock.now());
-      stored += outcomes.filter((o) => o === 'stored').length;
-      duplicates += outcomes.filter((o) => o === 'duplicate').length;
-      conflicts += outcomes.filter((o) => o === 'conflict').length;
-      // A reused idempotency key is not an event (Stripe ignores it too): not stored, not archived.
-      delivered.push({ messageId: msg.messageId, events: m.events.filter((_, i) => outcomes[i] !== 'conflict') });
-    } catch (err) {
-      failed.add(msg.messageId);
-      c.log.error(err instanceof PoisonMessageError ? 'poison message on the billing queue' : 'storing a billing message failed', { messageId: msg.messageId, ...errorFields(err) });
-    }
-  }
-  const events = delivered.flatMap((d) => d.events);
-  if (events.length > 0) {
-    try {
-      await c.ingest.archives.billing.put(events.map((e): ArchivedRecord => ({ partitionTenant: e.tenantId, partitionDate: utcDay(e.timestamp), record: e })));
-    } catch (err) {
-      for (const d of delivered) failed.add(d.messageId);
-      c.log.error('archive write failed; the batch is redelivered', { messages: delivered.length, ...errorFields(err) });
-    }
-  }
-  c.log.info('billing batch consumed', { messages: event.Records.length, stored, duplicates, conflicts, failed: failed.size });
-  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })), stored, duplicates, conflicts };
+export function consumeBillingBatch(c: Deps, event: SQSEvent): Promise<ConsumeResult> {
+  return consume<BillingEvent>(
+    c,
+    event,
+    'billing',
+    async (m) => {
+      const items = m.kind === 'billing' ? m.events : [];
+      return { items, outcomes: await c.records.putBillingEvents(items, c.clock.now()) };
+    },
+    // A reused idempotency key is not an event (Stripe ignores it too): not stored, not archived.
+    (events) => c.ingest.archives.billing.put(events.map((e): ArchivedRecord => ({ partitionTenant: e.tenantId, partitionDate: utcDay(e.timestamp), record: e }))),
+  );
 }

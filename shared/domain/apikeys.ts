@@ -130,7 +130,7 @@ export function newApiKeyMaterial(): { keyId: string; secret: string; presented:
 }
 
 /** Throws ForbiddenError (403) unless the key carries the scope. */
-export function requireScope(principal: ApiKeyPrincipal, scope: ApiKeyScope): void {
+export function requireScope(principal: Pick<ApiKeyPrincipal, 'keyId'> & { readonly scopes: readonly string[] }, scope: ApiKeyScope): void {
   if (!principal.scopes.includes(scope)) {
     throw new ForbiddenError(`This API key lacks the scope ${scope}.`, `api key cpk_${principal.keyId} lacks scope ${scope}`);
   }

@@ -185,17 +185,6 @@ export interface AuditLedgerStore extends AuditBatchLedger {
   storedRecords(keys: readonly { readonly pk: string; readonly sk: string }[]): Promise<Map<string, Record<string, unknown>>>;
 }
 
-/** The ledger wired in the container is typed by the consumer's narrow port; the digest paths need the reads too. */
-export function isLedgerStore(ledger: AuditBatchLedger): ledger is AuditLedgerStore {
-  const l: Partial<AuditLedgerStore> = ledger;
-  return [l.batchesDeliveredIn, l.getBatch, l.latestDigest, l.getDigest, l.listDigests, l.putDigest, l.storedRecords].every((m) => typeof m === 'function');
-}
-
-export function requireLedgerStore(ledger: AuditBatchLedger): AuditLedgerStore {
-  if (!isLedgerStore(ledger)) throw new InternalError('the audit batch ledger does not support digests');
-  return ledger;
-}
-
 /** Digests and the records they cover are for Auditors only (ADR-0007: `audit.read.all`). */
 export function requireAuditReadAll(subject: Subject): void {
   const d = authorize(subject, 'audit.read.all', null);

@@ -97,8 +97,7 @@ function split(lines: readonly string[]): string[][] {
 }
 
 function partKey(deliveredAt: string, batchId: string, part: number): ItemKey {
-  // Parts sort right after their batch's item; keys.auditBatch builds the prefix.
-  return part === 0 ? keys.auditBatch(deliveredAt, batchId) : keys.auditBatch(deliveredAt, `${batchId}#P${String(part).padStart(4, '0')}`);
+  return part === 0 ? keys.auditBatch(deliveredAt, batchId) : keys.auditBatchPart(deliveredAt, batchId, part);
 }
 
 export class DynamoAuditBatchLedger implements AuditLedgerStore {

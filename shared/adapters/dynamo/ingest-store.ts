@@ -6,7 +6,7 @@ import type { AuditRecord } from '../../domain/audit';
 import type { BillingEvent } from '../../domain/ingest-ports';
 import { utcDay } from '../../domain/ingestion';
 import type { BillingPage, BillingQuery, BillingSums, RecordStore, StoreOutcome } from '../../domain/billing';
-import { ValidationError } from '../../domain/errors';
+import { InternalError } from '../../domain/errors';
 import { auditRecordHash } from '../../domain/audit-chain';
 import { canonicalJson } from '../../domain/canonical-json';
 import { decodeAudit, toAuditItem } from './codecs';
@@ -251,7 +251,7 @@ export class DynamoIngestStore implements RecordStore {
 }
 
 function decodeBillingEvent(it: Record<string, unknown>): BillingEvent & { storedAt: string } {
-  if (it['entity'] !== 'BillingEvent') throw new ValidationError('unexpected item in the billing range');
+  if (it['entity'] !== 'BillingEvent') throw new InternalError(`unexpected ${String(it['entity'])} item in the billing range`);
   return {
     id: String(it['id']),
     appId: String(it['appId']),

@@ -205,6 +205,8 @@ export const keys = {
   billingDaySumPrefix: 'BILLSUM#',
   /** The audit consumer's delivered batches, by delivery time (the digest job walks them in order). */
   auditBatch: (deliveredAt: string, batchId: string): ItemKey => ({ PK: 'PLATFORM#AUDITBATCH', SK: `BATCH#${deliveredAt}#${batchId}` }),
+  /** Further parts of a batch too large for one item (≥ 1); they sort right after the batch's item. */
+  auditBatchPart: (deliveredAt: string, batchId: string, part: number): ItemKey => ({ PK: 'PLATFORM#AUDITBATCH', SK: `BATCH#${deliveredAt}#${batchId}#P${String(part).padStart(4, '0')}` }),
   auditBatchPartition: 'PLATFORM#AUDITBATCH',
   /** Signed digests, by sequence number (zero-padded so lexical order is numeric order). */
   auditDigest: (seq: number): ItemKey => ({ PK: 'PLATFORM#AUDITDIGEST', SK: `DIGEST#${String(seq).padStart(12, '0')}` }),

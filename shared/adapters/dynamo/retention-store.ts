@@ -1,4 +1,3 @@
-import { PLATFORM_PARTITIONS } from '../../config/constants';
 import { deleteAll, queryAll } from './batch';
 import { translateDynamoError } from './errors';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -35,6 +34,4 @@ export class DynamoRetentionStore {
       throw translateDynamoError(err);
     }
   }
-
-  static readonly platformAuditPartition = PLATFORM_PARTITIONS.audit;
 }
