@@ -13,7 +13,9 @@
  *   shared machine show up here and make the run noisy. The table prints `otherVcpus`.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -369,6 +371,27 @@ interface GeneratorReply {
  * A load generator in a child Node process (this module, forked with the parent's tsx loader). It runs
  * one plan at a time; requests go to loopback only.
  */
+/**
+ * `BENCH_CPU_PROFILE=<dir>` writes a V8 CPU profile of the server process per measured row (open it in
+ * Chrome DevTools or speedscope). Off by default: the sampler itself costs CPU and would skew the rows.
+ */
+async function startProfile(): Promise<{ stop(label: string): Promise<void> } | undefined> {
+  const dir = process.env['BENCH_CPU_PROFILE'];
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(label) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${label.replace(/[^\w.=-]+/g, '_').slice(0, 120)}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
 export class HttpLoadGenerator {
   private seq = 0;
   private readonly pending = new Map<number, { resolve: (s: HttpRunSummary) => void; reject: (e: Error) => void }>();
@@ -415,9 +438,11 @@ export class HttpLoadGenerator {
    */
   async measure(name: string, plan: HttpPlan, probe: CpuProbe): Promise<{ result: Result; chain?: readonly (string | null)[]; collected?: readonly string[] }> {
     const p = probe.withGenerator(this.pid);
+    const profiler = await startProfile();
     const before = p.sample();
     const s = await this.run(plan);
     const after = p.sample();
+    await profiler?.stop(`${name} c=${plan.concurrency}`);
     const result: Result = {
       name,
       requests: s.count,

@@ -2,6 +2,7 @@
  * Issue #3 negative cases, each named. Raw HTTP so that every parameter is under the test's control.
  * RFC 6749, RFC 7636, RFC 9700 (OAuth security BCP), OIDC Core.
  */
+import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s256 } from '../../shared/domain/identity/oauth';
@@ -185,6 +186,28 @@ describe('Refresh tokens', () => {
   it("RFC 6749 §6: another client's refresh token is refused", async () => {
     const first = await exchange(await code());
     expect((await token({ grant_type: 'refresh_token', refresh_token: first.body['refresh_token'] }, other)).body['error']).toBe('invalid_grant');
+  });
+
+  it('FR-AUTH-005: a refresh token names its session; an altered session id is refused, a token without one (issued earlier) still works', async () => {
+    // Its own tenant: the Owner of the main one is at its sign-in throttle (10 per 15 min) in this file.
+    const own = await tenantWithOwner(h, 'neg-session-ids', h.dataDir);
+    await enableApp(h, own.tenantId, app.clientId);
+    const signedIn = await signIn(new Browser(), authorizeUrl({ tenant: own.domain }), { email: own.ownerEmail, password: OWNER_PASSWORD });
+    const first = await exchange(new URL(signedIn.callback!).searchParams.get('code')!);
+    const rt = first.body['refresh_token']!;
+    const segs = rt.slice('cprt_'.length).split('.');
+    expect(segs).toHaveLength(5); // tenant, user, family, session, secret
+    const forged = `cprt_${[...segs.slice(0, 3), Buffer.from(randomUUID()).toString('base64url'), segs[4]].join('.')}`;
+    expect((await token({ grant_type: 'refresh_token', refresh_token: forged })).body['error']).toBe('invalid_grant');
+    expect(await introspect(forged)).toBe(false);
+    expect(await introspect(rt)).toBe(true);
+    // The format before tokens named their session: tenant, user, family, secret.
+    const legacy = `cprt_${[...segs.slice(0, 3), segs[4]].join('.')}`;
+    expect(await introspect(legacy)).toBe(true);
+    const r = await token({ grant_type: 'refresh_token', refresh_token: legacy });
+    expect(r.status).toBe(200);
+    expect(r.body['refresh_token']!.slice('cprt_'.length).split('.')).toHaveLength(5);
+    expect((await token({ grant_type: 'refresh_token', refresh_token: legacy })).body['error']).toBe('invalid_grant');
   });
 
   it('RFC 9700: two concurrent refreshes with one token — at most one wins', async () => {

@@ -2,9 +2,9 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { InternalError, ValidationError } from '../../domain/errors';
-import { APP_ENVIRONMENTS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
+import { APP_ENVIRONMENTS, CLIENT_CACHE_SECONDS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
 import type { AuthorizationCode, AuthorizationRequest, LoginUser, PasswordReset, RefreshFamily, Session } from '../../domain/identity/model';
-import type { IdentityStore } from '../../domain/identity/ports';
+import type { IdentityStore, LiveExtras, LiveIds, LiveItems } from '../../domain/identity/ports';
 import { TENANT_ROLES, type Invitation } from '../../domain/model';
 import type { Page } from '../../domain/ports';
 import type { Tenant } from '../../domain/tenant';
@@ -12,6 +12,14 @@ import { decodeTenant, ENTITY, itemSchemas } from './codecs';
 import { queryAll } from './batch';
 import { translateDynamoError } from './errors';
 import { keys } from './keys';
+
+/**
+ * The token path's view of applications (`getAppForGrant`), per execution environment, keyed by table
+ * and client id. Writes through any store of this process drop the entry, so in local mode (one process)
+ * a disabled app is refused at once; another Lambda environment sees it within CLIENT_CACHE_SECONDS.
+ */
+const clientCache = new Map<string, { app: ManagedApp; until: number }>();
+const CLIENT_CACHE_MAX_ENTRIES = 10_000;
 
 const epoch = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 /** Kept a day past expiry so late requests get "expired"/"reused" rather than "unknown". */
@@ -135,6 +143,8 @@ export class DynamoIdentityStore implements IdentityStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** Milliseconds since the epoch, for the client cache only; tests move it. */
+    private readonly clockMs: () => number = Date.now,
   ) {}
 
   private async get(key: { PK: string; SK: string }): Promise<Record<string, unknown> | undefined> {
@@ -156,12 +166,28 @@ export class DynamoIdentityStore implements IdentityStore {
 
   // --- apps ---------------------------------------------------------------------------------------
   async createApp(app: ManagedApp): Promise<void> {
+    clientCache.delete(`${this.table}|${app.id}`);
     await this.put({ ...keys.app(app.id), ...keys.appIndex(app.createdAt, app.id), entity: 'App', ...app }, 'attribute_not_exists(PK)', 'Application id collision.');
   }
 
   async getApp(appId: string): Promise<ManagedApp | undefined> {
     const item = await this.get(keys.app(appId));
     return item ? decode(appItem, item, 'app') : undefined;
+  }
+
+  async getAppForGrant(appId: string): Promise<ManagedApp | undefined> {
+    const key = `${this.table}|${appId}`;
+    const now = this.clockMs();
+    const hit = clientCache.get(key);
+    if (hit && hit.until > now) return hit.app;
+    const app = await this.getApp(appId);
+    // Positive results only: an unknown client id is read every time, so a client registered a moment
+    // ago works at once and a flood of made-up ids cannot crowd real clients out of the cache.
+    if (app) {
+      if (clientCache.size >= CLIENT_CACHE_MAX_ENTRIES) clientCache.delete(clientCache.keys().next().value as string);
+      clientCache.set(key, { app, until: now + CLIENT_CACHE_SECONDS * 1000 });
+    } else clientCache.delete(key);
+    return app;
   }
 
   async listApps(options: { limit: number; cursor?: string | undefined }): Promise<Page<ManagedApp>> {
@@ -191,6 +217,8 @@ export class DynamoIdentityStore implements IdentityStore {
   }
 
   async saveApp(app: ManagedApp, expectedUpdatedAt: string): Promise<void> {
+    // Before and after the write: a grant racing this call must not re-cache the old record.
+    clientCache.delete(`${this.table}|${app.id}`);
     try {
       await this.db.send(
         new PutCommand({
@@ -202,6 +230,8 @@ export class DynamoIdentityStore implements IdentityStore {
       );
     } catch (err) {
       throw translateDynamoError(err, [{ name: 'AppChanged', detail: 'The application changed concurrently; retry.' }]);
+    } finally {
+      clientCache.delete(`${this.table}|${app.id}`);
     }
   }
 
@@ -233,16 +263,18 @@ export class DynamoIdentityStore implements IdentityStore {
     }
   }
 
-  async loadLiveContext(ids: { tenantId: string; userId: string; clientId: string; sessionId: string }) {
+  async loadLiveContext(ids: LiveIds, extra: LiveExtras = {}): Promise<LiveItems> {
     const wanted = {
       tenant: keys.tenant(ids.tenantId),
       user: keys.user(ids.tenantId, ids.userId),
-      app: keys.app(ids.clientId),
       session: keys.session(ids.tenantId, ids.userId, ids.sessionId),
       enabled: keys.tenantApp(ids.tenantId, ids.clientId),
+      ...(extra.knownApp ? {} : { app: keys.app(ids.clientId) }),
+      ...(extra.familyId !== undefined ? { family: keys.refreshFamily(ids.tenantId, ids.userId, extra.familyId) } : {}),
+      ...(extra.accessTokenJti !== undefined ? { revoked: keys.revokedAccessToken(ids.tenantId, extra.accessTokenJti) } : {}),
     };
     const found = new Map<string, Record<string, unknown>>();
-    let request: Record<string, unknown>[] = Object.values(wanted).map((k) => ({ ...k }));
+    let request: Record<string, unknown>[] = Object.values(wanted).map((k) => ({ PK: k.PK, SK: k.SK }));
     try {
       for (let attempt = 0; request.length > 0; attempt++) {
         if (attempt > 6) throw new InternalError('liveness read: unprocessed keys after retries');
@@ -255,14 +287,18 @@ export class DynamoIdentityStore implements IdentityStore {
     } catch (err) {
       throw translateDynamoError(err);
     }
-    const at = (k: { PK: string; SK: string }) => found.get(`${k.PK}|${k.SK}`);
+    const at = (k: { PK: string; SK: string } | undefined) => (k ? found.get(`${k.PK}|${k.SK}`) : undefined);
     const userItemRaw = at(wanted.user);
+    const appRaw = 'app' in wanted ? at(wanted.app) : undefined;
+    const familyRaw = 'family' in wanted ? at(wanted.family) : undefined;
     return {
       tenant: at(wanted.tenant) ? decodeTenant(at(wanted.tenant)) : undefined,
       user: userItemRaw && userItemRaw['entity'] === ENTITY.user ? decode(userItem, userItemRaw, 'user') : undefined,
-      app: at(wanted.app) ? decode(appItem, at(wanted.app), 'app') : undefined,
+      app: extra.knownApp ?? (appRaw ? decode(appItem, appRaw, 'app') : undefined),
       session: at(wanted.session) ? decode(sessionItem, at(wanted.session), 'session') : undefined,
       enabled: at(wanted.enabled) !== undefined,
+      family: familyRaw ? decode(familyItem, familyRaw, 'refresh family') : undefined,
+      accessTokenRevoked: 'revoked' in wanted && at(wanted.revoked) !== undefined,
     };
   }
 

@@ -8,6 +8,7 @@
  * concurrent rotations cannot both win. Reads take no lock: writes replace the file by rename, so a
  * reader sees either the old or the new file, never a torn one.
  */
+import { statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
@@ -138,7 +139,9 @@ export class FileSigningKeyStore implements SigningKeyStore {
   private async load(): Promise<Cached | undefined> {
     let signature: string;
     try {
-      const s = await stat(this.file, { bigint: true });
+      // Synchronous on purpose: this runs for every token signed, and a stat of a small local file takes
+      // microseconds, less than the thread-pool round trip and promise of the async call (issue #3 bench).
+      const s = statSync(this.file, { bigint: true });
       signature = `${s.ino}:${s.mtimeNs}:${s.size}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (this.cached = undefined);

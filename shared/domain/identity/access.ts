@@ -4,7 +4,7 @@
  */
 import type { ManagedApp } from './apps';
 import type { LoginUser, Session } from './model';
-import type { IdentityStore } from './ports';
+import type { IdentityStore, LiveExtras, LiveIds, LiveItems } from './ports';
 import type { Tenant } from '../tenant';
 
 export type AccessDenial =
@@ -35,19 +35,28 @@ export function sessionLive(s: Session, now: Date): AccessDenial | null {
 
 export async function checkLive(
   store: IdentityStore,
-  ids: { tenantId: string; userId: string; clientId: string; sessionId: string },
+  ids: LiveIds,
   now: Date,
-): Promise<{ ok: true; ctx: LiveContext } | { ok: false; denial: AccessDenial }> {
-  const { tenant, user, app, session, enabled } = await store.loadLiveContext(ids);
-  if (!tenant) return { ok: false, denial: 'tenant_missing' };
-  if (tenant.status !== 'Active') return { ok: false, denial: 'tenant_inactive' };
-  if (!user) return { ok: false, denial: 'user_missing' };
-  if (user.status !== 'Active') return { ok: false, denial: 'user_inactive' };
-  if (!app) return { ok: false, denial: 'app_missing' };
-  if (app.status !== 'Active') return { ok: false, denial: 'app_disabled' };
-  if (!enabled) return { ok: false, denial: 'app_not_enabled_for_tenant' };
-  if (!session) return { ok: false, denial: 'session_missing' };
-  const s = sessionLive(session, now);
-  if (s) return { ok: false, denial: s };
-  return { ok: true, ctx: { tenant, user, app, session } };
+  extra: LiveExtras = {},
+): Promise<{ ok: true; ctx: LiveContext; items: LiveItems } | { ok: false; denial: AccessDenial; items: LiveItems }> {
+  const items = await store.loadLiveContext(ids, extra);
+  const denial = liveDenial(items, now);
+  const { tenant, user, app, session } = items;
+  // With no denial every part is present; the checks only narrow the types.
+  if (denial || !tenant || !user || !app || !session) return { ok: false, denial: denial ?? 'session_missing', items };
+  return { ok: true, ctx: { tenant, user, app, session }, items };
+}
+
+/** The rules on items already read (the refresh grant checks its family between read and verdict). */
+export function liveDenial(items: LiveItems, now: Date): AccessDenial | null {
+  const { tenant, user, app, session, enabled } = items;
+  if (!tenant) return 'tenant_missing';
+  if (tenant.status !== 'Active') return 'tenant_inactive';
+  if (!user) return 'user_missing';
+  if (user.status !== 'Active') return 'user_inactive';
+  if (!app) return 'app_missing';
+  if (app.status !== 'Active') return 'app_disabled';
+  if (!enabled) return 'app_not_enabled_for_tenant';
+  if (!session) return 'session_missing';
+  return sessionLive(session, now);
 }

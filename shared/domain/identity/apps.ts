@@ -7,6 +7,14 @@ import { z } from 'zod';
 export const APP_ENVIRONMENTS = ['development', 'staging', 'production'] as const;
 export const CLIENT_TYPES = ['confidential', 'public'] as const;
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+
+/**
+ * How long the token endpoint may use an application record it read before (FR-SYS-003, ADR-0010):
+ * disabling an app or rotating its secret reaches new grants in every execution environment within this
+ * time, and at once in the environment that made the change. Access tokens already issued stay valid
+ * until they expire either way; one second is far inside that.
+ */
+export const CLIENT_CACHE_SECONDS = 1;
 export type GrantType = (typeof GRANT_TYPES)[number];
 export type ClientType = (typeof CLIENT_TYPES)[number];
 

@@ -73,6 +73,34 @@ import type { Tenant } from '../tenant';
 import type { Invitation } from '../model';
 import type { Page } from '../ports';
 
+export interface LiveIds {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly clientId: string;
+  readonly sessionId: string;
+}
+
+export interface LiveExtras {
+  /** The authenticated client: not read again. */
+  readonly knownApp?: ManagedApp | undefined;
+  /** Also read this refresh family of the user. */
+  readonly familyId?: string | undefined;
+  /** Also read the revocation marker of this access token (tenant-scoped). */
+  readonly accessTokenJti?: string | undefined;
+}
+
+export interface LiveItems {
+  readonly tenant: Tenant | undefined;
+  readonly user: LoginUser | undefined;
+  readonly app: ManagedApp | undefined;
+  readonly session: Session | undefined;
+  readonly enabled: boolean;
+  /** Only when `familyId` was asked for. */
+  readonly family: RefreshFamily | undefined;
+  /** Only meaningful when `accessTokenJti` was asked for. */
+  readonly accessTokenRevoked: boolean;
+}
+
 /** Persistence of the identity context. One DynamoDB adapter; every tenant-owned item keyed by tenant. */
 export interface IdentityStore {
   createApp(app: ManagedApp): Promise<void>;
@@ -86,16 +114,20 @@ export interface IdentityStore {
   listTenantApps(tenantId: string): Promise<string[]>;
 
   /**
-   * Everything the liveness check needs, in one round trip (tenant, user, app, session, enablement):
-   * it runs on every grant, userinfo and introspection call (issue #3 bench: SDK CPU per call dominates).
+   * The token path's read of a client (client authentication, liveness of machine tokens). Unlike
+   * `getApp` it may answer from a per-environment cache for up to CLIENT_CACHE_SECONDS (apps.ts), so
+   * another environment's disable or secret rotation applies to new grants within that time; writes
+   * through this process's store apply at once.
    */
-  loadLiveContext(ids: { tenantId: string; userId: string; clientId: string; sessionId: string }): Promise<{
-    tenant: Tenant | undefined;
-    user: LoginUser | undefined;
-    app: ManagedApp | undefined;
-    session: Session | undefined;
-    enabled: boolean;
-  }>;
+  getAppForGrant(appId: string): Promise<ManagedApp | undefined>;
+
+  /**
+   * Everything the liveness check needs, in one round trip (tenant, user, session, enablement, and the
+   * app unless the caller already holds it), plus what the caller asks for on the side: the refresh
+   * family, an access token's revocation marker. It runs on every grant, userinfo and introspection
+   * call, and SDK CPU per call dominates those paths (doc/benchmarks.md, issue #3).
+   */
+  loadLiveContext(ids: LiveIds, extra?: LiveExtras): Promise<LiveItems>;
 
   findTenantByDomain(domain: string): Promise<Tenant | undefined>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;

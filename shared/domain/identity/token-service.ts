@@ -47,6 +47,26 @@ export interface AccessTokenClaims extends JWTPayload {
 const REFRESH_PREFIX = 'cprt';
 const CODE_PREFIX = 'cpac';
 
+interface RefreshTokenIds {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly familyId: string;
+  /** Absent in tokens issued before the token named its session. */
+  readonly sessionId?: string | undefined;
+}
+
+/** `cprt_` + tenant, user, family, session and the secret: the ids let one read fetch everything. */
+function formatRefreshToken(ids: RefreshTokenIds & { sessionId: string }, secret: string): string {
+  return formatOpaque(REFRESH_PREFIX, [ids.tenantId, ids.userId, ids.familyId, ids.sessionId], secret);
+}
+
+function parseRefreshToken(token: string): (RefreshTokenIds & { secret: string }) | null {
+  const parsed = parseOpaque(REFRESH_PREFIX, token, 4) ?? parseOpaque(REFRESH_PREFIX, token, 3);
+  const [tenantId, userId, familyId, sessionId] = parsed?.parts ?? [];
+  if (!parsed || !tenantId || !userId || !familyId || sessionId === '') return null;
+  return { tenantId, userId, familyId, sessionId, secret: parsed.secret };
+}
+
 export function formatCode(tenantId: string, secret: string): string {
   return formatOpaque(CODE_PREFIX, [tenantId], secret);
 }
@@ -62,7 +82,7 @@ export class TokenService {
   async authenticateClient(c: ClientCredentials): Promise<ManagedApp> {
     if (c.methods.length > 1) throw new OAuthError('invalid_request', 'Use exactly one client authentication method.');
     if (!c.clientId) throw new OAuthError('invalid_client', 'Client authentication failed.', 401, 'no client_id');
-    const app = await this.d.store.getApp(c.clientId);
+    const app = await this.d.store.getAppForGrant(c.clientId);
     if (!app) throw new OAuthError('invalid_client', 'Client authentication failed.', 401, 'unknown client');
     if (app.clientType === 'confidential') {
       if (!c.clientSecret || !clientSecretMatches(app, c.clientSecret, this.d.now())) {
@@ -96,7 +116,7 @@ export class TokenService {
     if (code.redirectUri !== p.redirectUri) throw invalidGrant('redirect_uri mismatch');
     if (!pkceMatches(p.codeVerifier, code.codeChallenge)) throw invalidGrant('PKCE verification failed');
 
-    const live = await checkLive(this.d.store, { tenantId, userId: code.userId, clientId: app.id, sessionId: code.sessionId }, now);
+    const live = await checkLive(this.d.store, { tenantId, userId: code.userId, clientId: app.id, sessionId: code.sessionId }, now, { knownApp: app });
     if (!live.ok) throw invalidGrant(live.denial);
     const { user, tenant } = live.ctx;
 
@@ -105,7 +125,7 @@ export class TokenService {
     if (app.grantTypes.includes('refresh_token') && code.scope.split(' ').includes('offline_access')) {
       familyId = randomUUID();
       const secret = randomSecret();
-      refreshToken = formatOpaque(REFRESH_PREFIX, [tenantId, user.id, familyId], secret);
+      refreshToken = formatRefreshToken({ tenantId, userId: user.id, familyId, sessionId: code.sessionId }, secret);
       const family: RefreshFamily = {
         id: familyId,
         tenantId,
@@ -152,13 +172,19 @@ export class TokenService {
   async refresh(app: ManagedApp, p: { refreshToken?: string | undefined; scope?: string | undefined }): Promise<TokenResponse> {
     if (!app.grantTypes.includes('refresh_token')) throw new OAuthError('unauthorized_client', 'The client may not use this grant.');
     if (!p.refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required.');
-    const parsed = parseOpaque(REFRESH_PREFIX, p.refreshToken, 3);
-    const [tenantId, userId, familyId] = parsed?.parts ?? [];
-    if (!parsed || !tenantId || !userId || !familyId) throw invalidGrant('malformed refresh token');
+    const parsed = parseRefreshToken(p.refreshToken);
+    if (!parsed) throw invalidGrant('malformed refresh token');
+    const { tenantId, userId, familyId } = parsed;
     const now = this.d.now();
-    const family = await this.d.store.getRefreshFamily(tenantId, userId, familyId);
+    // One round trip for the family and everything the liveness check needs, when the token names its
+    // session (tokens issued before it did: the family first, then the rest).
+    const sessionId = parsed.sessionId ?? (await this.d.store.getRefreshFamily(tenantId, userId, familyId))?.sessionId;
+    if (sessionId === undefined) throw invalidGrant('unknown family');
+    const loaded = await checkLive(this.d.store, { tenantId, userId, clientId: app.id, sessionId }, now, { knownApp: app, familyId });
+    const family = loaded.items.family;
     if (!family) throw invalidGrant('unknown family');
     if (family.clientId !== app.id) throw invalidGrant('refresh token of another client');
+    if (family.sessionId !== sessionId) throw invalidGrant('malformed refresh token');
     const presented = sha256(parsed.secret);
     if (family.status !== 'Active') throw invalidGrant('family revoked');
     if (presented !== family.currentHash) {
@@ -177,12 +203,11 @@ export class TokenService {
       if (requested.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'The requested scope exceeds the original grant.');
       scope = requested.join(' ');
     }
-    const live = await checkLive(this.d.store, { tenantId, userId, clientId: app.id, sessionId: family.sessionId }, now);
-    if (!live.ok) throw invalidGrant(live.denial);
+    if (!loaded.ok) throw invalidGrant(loaded.denial);
     const secret = randomSecret();
     // Two concurrent refreshes with one token: the conditional write lets exactly one rotate.
     if (!(await this.d.store.rotateRefreshFamily(family, presented, sha256(secret)))) throw invalidGrant('concurrent refresh lost the race');
-    const { user, tenant } = live.ctx;
+    const { user, tenant } = loaded.ctx;
     const access = await this.accessToken(app, { sub: userId, scope, tenant_id: tenantId, role: user.role, sid: family.sessionId, fid: familyId, auth_time: epoch(family.authTime) }, now);
     const idToken = scope.split(' ').includes('openid')
       ? await this.idToken(app, { sub: userId, nonce: null, authTime: family.authTime, amr: family.amr, sid: family.sessionId, tenantId, role: user.role, email: user.email, accessToken: access.token, scope, tenantDomain: tenant.domain }, now)
@@ -192,7 +217,7 @@ export class TokenService {
       token_type: 'Bearer',
       expires_in: this.d.lifetimes.accessTokenSeconds,
       scope,
-      refresh_token: formatOpaque(REFRESH_PREFIX, [tenantId, userId, familyId], secret),
+      refresh_token: formatRefreshToken({ tenantId, userId, familyId, sessionId: family.sessionId }, secret),
       ...(idToken ? { id_token: idToken } : {}),
     };
   }
@@ -213,10 +238,9 @@ export class TokenService {
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
     if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type', 'Unknown token_type_hint.');
     const now = this.d.now();
-    const refresh = parseOpaque(REFRESH_PREFIX, token, 3);
+    const refresh = parseRefreshToken(token);
     if (refresh) {
-      const [tenantId, userId, familyId] = refresh.parts;
-      if (!tenantId || !userId || !familyId) return;
+      const { tenantId, userId, familyId } = refresh;
       const family = await this.d.store.getRefreshFamily(tenantId, userId, familyId);
       if (family && family.clientId === app.id) {
         const h = sha256(refresh.secret);
@@ -234,14 +258,15 @@ export class TokenService {
   async introspect(app: ManagedApp, token: string | undefined): Promise<Record<string, unknown>> {
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
     const now = this.d.now();
-    const refresh = parseOpaque(REFRESH_PREFIX, token, 3);
+    const refresh = parseRefreshToken(token);
     if (refresh) {
-      const [tenantId, userId, familyId] = refresh.parts;
-      if (!tenantId || !userId || !familyId) return { active: false };
-      const family = await this.d.store.getRefreshFamily(tenantId, userId, familyId);
-      if (!family || family.clientId !== app.id || family.status !== 'Active' || family.currentHash !== sha256(refresh.secret)) return { active: false };
+      const { tenantId, userId, familyId } = refresh;
+      const sessionId = refresh.sessionId ?? (await this.d.store.getRefreshFamily(tenantId, userId, familyId))?.sessionId;
+      if (sessionId === undefined) return { active: false };
+      const live = await checkLive(this.d.store, { tenantId, userId, clientId: app.id, sessionId }, now, { knownApp: app, familyId });
+      const family = live.items.family;
+      if (!family || family.clientId !== app.id || family.sessionId !== sessionId || family.status !== 'Active' || family.currentHash !== sha256(refresh.secret)) return { active: false };
       if (Date.parse(family.absoluteExpiresAt) <= now.getTime()) return { active: false };
-      const live = await checkLive(this.d.store, { tenantId, userId, clientId: family.clientId, sessionId: family.sessionId }, now);
       if (!live.ok) return { active: false };
       return { active: true, token_type: 'refresh_token', client_id: family.clientId, sub: userId, scope: family.scope, tenant_id: tenantId, exp: epoch(family.absoluteExpiresAt), iss: this.d.issuer };
     }
@@ -260,16 +285,20 @@ export class TokenService {
       return { active: false, reason: 'invalid token' };
     }
     const now = this.d.now();
-    if (typeof claims.jti === 'string' && (await this.d.store.isAccessTokenRevoked(claims.tenant_id ?? null, claims.jti))) return { active: false, reason: 'token revoked' };
+    const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
+    const app = await this.d.store.getAppForGrant(claims.client_id);
     if (claims.tenant_id && claims.sub && claims.sid) {
-      const live = await checkLive(this.d.store, { tenantId: claims.tenant_id, userId: claims.sub, clientId: claims.client_id, sessionId: claims.sid }, now);
+      // One read: the revocation marker, the family and the liveness items together.
+      const live = await checkLive(this.d.store, { tenantId: claims.tenant_id, userId: claims.sub, clientId: claims.client_id, sessionId: claims.sid }, now, {
+        knownApp: app,
+        accessTokenJti: jti,
+        familyId: claims.fid,
+      });
+      if (live.items.accessTokenRevoked) return { active: false, reason: 'token revoked' };
       if (!live.ok) return { active: false, reason: live.denial };
-      if (claims.fid) {
-        const family = await this.d.store.getRefreshFamily(claims.tenant_id, claims.sub, claims.fid);
-        if (!family || family.status !== 'Active') return { active: false, reason: 'family revoked' };
-      }
+      if (claims.fid && (!live.items.family || live.items.family.status !== 'Active')) return { active: false, reason: 'family revoked' };
     } else {
-      const app = await this.d.store.getApp(claims.client_id);
+      if (jti !== undefined && (await this.d.store.isAccessTokenRevoked(claims.tenant_id ?? null, jti))) return { active: false, reason: 'token revoked' };
       if (!app || app.status !== 'Active') return { active: false, reason: 'app disabled' };
     }
     return { active: true, claims };
