@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoTenantStore } from '../../shared/adapters/dynamo/tenant-store';
+import { prefixEnd } from '../../shared/adapters/dynamo/keys';
 import { AppError } from '../../shared/domain/errors';
 import type { TenantSearch } from '../../shared/domain/ports';
 import type { Tenant } from '../../shared/domain/tenant';
@@ -59,8 +60,11 @@ describe('NFR-CAP-001: which Query answers which search', () => {
       expect(more).toEqual([]);
       expect(q).toMatchObject({ TableName: 'table-x', IndexName: 'GSI1' });
       expect(q?.ExpressionAttributeValues?.[':pk']).toBe(c.pk);
-      expect(q?.KeyConditionExpression).toBe(c.prefix === undefined ? 'GSI1PK = :pk' : 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)');
-      if (c.prefix !== undefined) expect(q?.ExpressionAttributeValues?.[':prefix']).toBe(c.prefix);
+      expect(q?.KeyConditionExpression).toBe(c.prefix === undefined ? 'GSI1PK = :pk' : 'GSI1PK = :pk AND GSI1SK BETWEEN :prefix AND :prefixEnd');
+      if (c.prefix !== undefined) {
+        expect(q?.ExpressionAttributeValues?.[':prefix']).toBe(c.prefix);
+        expect(q?.ExpressionAttributeValues?.[':prefixEnd']).toBe(prefixEnd(c.prefix));
+      }
       expect(q?.FilterExpression).toBe(c.filter);
       // Unfiltered reads exactly a page; filtered ones read more per call, since the filter drops entries.
       expect(q?.Limit).toBe(c.filter ? 200 : 10);

@@ -21,7 +21,7 @@ import { ConflictError, InternalError } from '../../domain/errors';
 import type { AuditBatch, AuditBatchEntry } from '../../domain/ingest-ports';
 import { queryAll } from './batch';
 import { translateDynamoError } from './errors';
-import { keys, type ItemKey } from './keys';
+import { keys, prefixEnd, type ItemKey } from './keys';
 
 const ENTITY = { batch: 'AuditBatch', part: 'AuditBatchPart', digest: 'AuditDigest' } as const;
 
@@ -161,9 +161,9 @@ export class DynamoAuditBatchLedger implements AuditLedgerStore {
     try {
       items = await queryAll(this.db, {
         TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
         FilterExpression: 'batchId = :id',
-        ExpressionAttributeValues: { ':pk': keys.auditBatchPartition, ':sk': keys.auditBatch(deliveredAt, batchId).SK, ':id': batchId },
+        ExpressionAttributeValues: { ':pk': keys.auditBatchPartition, ':sk': keys.auditBatch(deliveredAt, batchId).SK, ':skEnd': prefixEnd(keys.auditBatch(deliveredAt, batchId).SK), ':id': batchId },
         ConsistentRead: true,
       });
     } catch (err) {

@@ -8,7 +8,7 @@ import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES, type TenantUser } fro
 import { decodeAudit, ENTITY, toUserEmailItem } from './codecs';
 import { deleteAll, queryAll } from './batch';
 import { translateDynamoError, type NamedCondition } from './errors';
-import { keys, type ItemKey } from './keys';
+import { keys, prefixEnd, type ItemKey } from './keys';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
@@ -315,7 +315,7 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
 
   private range(tenantId: string, r: { prefix: string } | { since: string }): { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, string> } {
     const pk = keys.tenantPartition(tenantId);
-    if ('prefix' in r) return { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)', ExpressionAttributeValues: { ':pk': pk, ':sk': r.prefix } };
+    if ('prefix' in r) return { KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd', ExpressionAttributeValues: { ':pk': pk, ':sk': r.prefix, ':skEnd': prefixEnd(r.prefix) } };
     const { from, to } = keys.tenantAuditSince(r.since);
     return { KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to } };
   }

@@ -16,7 +16,7 @@ import { deliveredFlag, type FlagChanges, type FlagStore } from '../../domain/fl
 import type { FlagValue } from '../../domain/model';
 import { decodeFlagItem, ENTITY, itemSchemas, toFlagItem } from './codecs';
 import { translateDynamoError } from './errors';
-import { keys } from './keys';
+import { keys, prefixEnd } from './keys';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
@@ -51,8 +51,8 @@ export class DynamoFlagStore implements FlagStore {
         const out = await this.db.send(
           new QueryCommand({
             TableName: this.table,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-            ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': keys.flagStatePrefix },
+            KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
+            ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': keys.flagStatePrefix, ':skEnd': prefixEnd(keys.flagStatePrefix) },
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),

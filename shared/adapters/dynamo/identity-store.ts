@@ -11,7 +11,7 @@ import type { Tenant } from '../../domain/tenant';
 import { decodeTenant, ENTITY, itemSchemas } from './codecs';
 import { queryAll } from './batch';
 import { translateDynamoError } from './errors';
-import { keys } from './keys';
+import { keys, prefixEnd } from './keys';
 
 /**
  * The token path's view of applications (`getAppForGrant`), per execution environment, keyed by table
@@ -253,8 +253,8 @@ export class DynamoIdentityStore implements IdentityStore {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'APP#' },
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'APP#', ':skEnd': prefixEnd('APP#') },
         }),
       );
       return (out.Items ?? []).map((i) => String(i['appId']));
@@ -653,8 +653,8 @@ export class DynamoIdentityStore implements IdentityStore {
     try {
       return await queryAll(this.db, {
         TableName: this.table,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': prefix },
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
+        ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': prefix, ':skEnd': prefixEnd(prefix) },
         ConsistentRead: true,
       });
     } catch (err) {

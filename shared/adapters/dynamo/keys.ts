@@ -78,7 +78,24 @@ export function tenantNameSearchKey(name: string): string {
  * "escaped name starts with escaped p" — begins_with stays exact.
  */
 function nameSortKey(searchKey: string): string {
-  return searchKey.replace(/%/g, '%25').replace(/#/g, '%23');
+  // U+10FFFF too: prefixEnd relies on no sort key containing it.
+  return searchKey.replace(/%/g, '%25').replace(/#/g, '%23').replace(/\u{10FFFF}/gu, '%F4%8F%BF%BF');
+}
+
+/**
+ * The upper end of "sort key starts with `prefix`" as a range: key conditions say
+ * `SK BETWEEN :p AND :pEnd`, never `begins_with(SK, :p)`. DynamoDB compares strings by their UTF-8 bytes,
+ * and no valid character encodes above U+10FFFF, so every key that starts with `prefix` lies in the range,
+ * unless the character right after the prefix is U+10FFFF itself followed by more; no sort key of ours
+ * contains it (emails and ids are ASCII, tenant names escape it in nameSortKey).
+ *
+ * Why not begins_with: DynamoDB Local, the local mode's table, evaluates begins_with on a sort key by
+ * reading the whole partition, so a Query's cost grows with the partition (a 25-item page: 2 ms at
+ * 10 items, 9 ms at 10,000), while a BETWEEN range reads only what it returns (2 ms at either size).
+ * In DynamoDB both read only the range and cost the same.
+ */
+export function prefixEnd(prefix: string): string {
+  return `${prefix}\u{10FFFF}`;
 }
 
 export const keys = {

@@ -7,7 +7,7 @@ import { DEFAULT_TENANT_SETTINGS, invitationExpiryDaysSchema, type SettingsStore
 import { decodeFlagItem } from './codecs';
 import { DynamoFlagStore } from './flag-store';
 import { translateDynamoError } from './errors';
-import { keys } from './keys';
+import { keys, prefixEnd } from './keys';
 
 const settingsItem = z.object({ passwordPolicy: passwordPolicySchema, invitationExpiryDays: invitationExpiryDaysSchema });
 
@@ -44,8 +44,8 @@ export class DynamoSettingsStore implements SettingsStore {
         new QueryCommand({
           TableName: this.table,
           // `FLAG#`, not the `FLAG` state prefix: flags only, without the version item (SK `FLAG!VERSION`).
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': keys.flagPrefix },
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': keys.flagPrefix, ':skEnd': prefixEnd(keys.flagPrefix) },
           ConsistentRead: true,
         }),
       );

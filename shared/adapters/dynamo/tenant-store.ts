@@ -25,7 +25,7 @@ import {
 } from './codecs';
 import { deleteAll } from './batch';
 import { translateDynamoError, type NamedCondition } from './errors';
-import { keys, tenantNameSearchKey, type TenantSearchKind } from './keys';
+import { keys, prefixEnd, tenantNameSearchKey, type TenantSearchKind } from './keys';
 
 const NOT_EXISTS = 'attribute_not_exists(PK)';
 
@@ -210,8 +210,8 @@ export class DynamoTenantStore implements TenantStore {
       const entries = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :idx)',
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':idx': keys.tenantSearchEntryPrefix },
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :idx AND :idxEnd',
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':idx': keys.tenantSearchEntryPrefix, ':idxEnd': prefixEnd(keys.tenantSearchEntryPrefix) },
           ProjectionExpression: 'PK, SK',
           ConsistentRead: true,
         }),
@@ -274,7 +274,7 @@ interface QueryPlan {
   /** Which entries are queried: the tenant items ('CREATED') or one kind of search entry. */
   readonly kind: 'CREATED' | TenantSearchKind;
   readonly partition: string;
-  /** begins_with on GSI1SK, for the prefix searches; a cursor must lie inside it. */
+  /** The GSI1SK prefix of the prefix searches (a BETWEEN range, see prefixEnd); a cursor must lie inside it. */
   readonly skPrefix?: string;
   readonly query: Pick<QueryCommandInput, 'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
 }
@@ -309,7 +309,7 @@ function planQuery(search: TenantSearch): QueryPlan {
   const { kind, partition, skPrefix } = range;
   const filters: string[] = [];
   const names: Record<string, string> = {};
-  const values: Record<string, string> = { ':pk': partition, ':prefix': skPrefix };
+  const values: Record<string, string> = { ':pk': partition, ':prefix': skPrefix, ':prefixEnd': prefixEnd(skPrefix) };
   if (kind === 'DOMAIN' && namePrefix !== undefined) {
     filters.push('begins_with(#searchName, :name)');
     names['#searchName'] = 'searchName';
@@ -330,7 +330,7 @@ function planQuery(search: TenantSearch): QueryPlan {
     partition,
     skPrefix,
     query: {
-      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :prefix AND :prefixEnd',
       ExpressionAttributeValues: values,
       ...(filters.length > 0 ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
     },

@@ -7,7 +7,7 @@ import type { Page } from '../../domain/ports';
 import type { UserAdminStore, UserFilter } from '../../domain/user-admin';
 import { itemSchemas, toInvitationItem, toUserEmailItem, toUserItem } from './codecs';
 import { translateDynamoError } from './errors';
-import { keys } from './keys';
+import { keys, prefixEnd } from './keys';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
@@ -44,7 +44,8 @@ export class DynamoUserAdminStore implements UserAdminStore {
       start = { PK: pk, SK: sk };
     }
     const filters: string[] = [];
-    const values: Record<string, string> = { ':pk': pk, ':sk': `${keys.userEmailPrefix}${f.emailPrefix ?? ''}` };
+    const emailRange = `${keys.userEmailPrefix}${f.emailPrefix ?? ''}`;
+    const values: Record<string, string> = { ':pk': pk, ':sk': emailRange, ':skEnd': prefixEnd(emailRange) };
     const names: Record<string, string> = {};
     if (f.role) {
       filters.push('#role = :role');
@@ -66,7 +67,7 @@ export class DynamoUserAdminStore implements UserAdminStore {
         const out = await this.db.send(
           new QueryCommand({
             TableName: this.table,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+            KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
             ExpressionAttributeValues: values,
             ...(filters.length > 0 ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {}),
             Limit: pageSize,
@@ -137,8 +138,8 @@ export class DynamoUserAdminStore implements UserAdminStore {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'OWNER#' },
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'OWNER#', ':skEnd': prefixEnd('OWNER#') },
           Select: 'COUNT',
           ConsistentRead: true,
         }),
@@ -171,10 +172,10 @@ export class DynamoUserAdminStore implements UserAdminStore {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
           FilterExpression: 'userId = :u AND #s = :pending',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'INVITE#', ':u': userId, ':pending': 'Pending' },
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(tenantId), ':sk': 'INVITE#', ':skEnd': prefixEnd('INVITE#'), ':u': userId, ':pending': 'Pending' },
           ConsistentRead: true,
         }),
       );
@@ -238,9 +239,9 @@ export class DynamoUserAdminStore implements UserAdminStore {
       .send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :sk AND :skEnd',
           FilterExpression: 'userId = :u',
-          ExpressionAttributeValues: { ':pk': keys.tenantPartition(user.tenantId), ':sk': 'INVITE#', ':u': user.id },
+          ExpressionAttributeValues: { ':pk': keys.tenantPartition(user.tenantId), ':sk': 'INVITE#', ':skEnd': prefixEnd('INVITE#'), ':u': user.id },
           ProjectionExpression: 'PK, SK',
         }),
       )
