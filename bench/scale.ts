@@ -10,8 +10,9 @@
  * - 1,000 tenants with `provisionTenant()` over `DynamoTenantStore` (the domain function and the adapter
  *   `POST /v1/tenants` runs: tenant, domain sentinel, search entries, invited Owner, email sentinel,
  *   invitation, plan flags, one transaction each), several in parallel;
- * - 10,000 users as the user item (`toUserItem`, plus the password hash an accepted invitation sets) and
- *   its email sentinel, which is the tenant's user index (`toUserEmailItem`), with BatchWriteItem.
+ * - 10,000 users as the user item (`toUserItem`, plus the password hash an accepted invitation sets), its
+ *   email sentinel, which is the tenant's user index (`toUserEmailItem`), and its status and role index
+ *   entries (`toUserFilterItems`), with BatchWriteItem.
  * Every seeded user has the same argon2id PHC string, hashed once with the app's `Argon2idHasher`, so the
  * bench can sign in as any of them.
  *
@@ -36,7 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Argon2idHasher } from '../shared/adapters/crypto/argon2-hasher';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
-import { toUserEmailItem, toUserItem } from '../shared/adapters/dynamo/codecs';
+import { toUserEmailItem, toUserFilterItems, toUserItem } from '../shared/adapters/dynamo/codecs';
 import { DynamoTenantStore } from '../shared/adapters/dynamo/tenant-store';
 import { DEFAULT_OPERATOR_GROUP, DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
 import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local';
@@ -307,9 +308,12 @@ async function batchPut(db: DynamoDBDocumentClient, table: string, items: readon
   return stats;
 }
 
-/** A user as an accepted invitation leaves it (status, password hash), as items: user and email sentinel. */
+/**
+ * A user as an accepted invitation leaves it (status, password hash), as items: user, email sentinel and
+ * the status and role index entries.
+ */
 function userItems(u: TenantUser, passwordHash: string): Record<string, unknown>[] {
-  return [{ ...toUserItem(u), passwordHash, passwordChangedAt: u.createdAt }, toUserEmailItem(u)];
+  return [{ ...toUserItem(u), passwordHash, passwordChangedAt: u.createdAt }, toUserEmailItem(u), ...toUserFilterItems(u)];
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
@@ -565,7 +569,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
     const bigUsers = Array.from({ length: BIG_USERS }, (_, i) => user(big.id, userEmail(i, big.domain), disabled.has(i) ? 'Disabled' : 'Active'));
     before = probe.sample();
     const userStats = await batchPut(db, cp.tableName, bigUsers.flatMap((u) => userItems(u, passwordHash)));
-    results.push(seedRow(`seed ${BIG_USERS.toLocaleString('en-US')} users + email sentinels (BatchWriteItem, 25 items/call)`, userStats, BIG_USERS, 'users', probe, before));
+    results.push(seedRow(`seed ${BIG_USERS.toLocaleString('en-US')} users + email sentinels + status/role entries (BatchWriteItem, 25 items/call)`, userStats, BIG_USERS, 'users', probe, before));
 
     // --- Tenant search at 1,010 tenants.
     const tenantCount = BASE_TENANTS + SEED_TENANTS;

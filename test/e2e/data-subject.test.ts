@@ -162,6 +162,8 @@ describe('CON-COMP-001 data subject rights of tenant users', () => {
     const items = await tenantItems();
     expect(items.find((i) => i['SK'] === `USEREMAIL#${FIRST_EMAIL}`)).toBeUndefined();
     expect(items.find((i) => i['SK'] === `USEREMAIL#${SECOND_EMAIL}`)).toMatchObject({ userId, email: SECOND_EMAIL, status: 'Active' });
+    // The status and role index entries follow the address (NFR-CAP-002).
+    expect(items.filter((i) => i['entity'] === 'UserFilterEntry' && i['userId'] === userId).map((i) => String(i['SK'])).sort()).toEqual([`USERROLE#User#${SECOND_EMAIL}`, `USERSTATUS#Active#${SECOND_EMAIL}`]);
     expect(items.filter((i) => i['entity'] === 'Invitation' && i['userId'] === userId).map((i) => i['email'])).toEqual([SECOND_EMAIL]);
   });
 

@@ -109,10 +109,17 @@ describe('Tenant administration journey (FR-TENANT-001/002/004/006/007)', () => 
   });
 
   it('FR-TENANT-006: disabling blocks sign-in; enabling lets the user back', async () => {
+    const statusList = async (status: string): Promise<string[]> =>
+      ((await api(h, 'GET', `/v1/tenants/${a.tenantId}/users?limit=100&status=${status}`, { token: admin.access_token })).body['items'] as { email: string }[]).map((u) => u.email);
+    // Accepting the invitation moved the user from the Invited to the Active index (NFR-CAP-002).
+    expect(await statusList('Active')).toContain(userEmail);
+    expect(await statusList('Invited')).not.toContain(userEmail);
     await api(h, 'PATCH', `/v1/tenants/${a.tenantId}/users/${userId}`, { token: admin.access_token, body: { status: 'Disabled' } });
     expect(await login(a.domain, userEmail, PASSWORD)).toBeNull();
+    expect(await statusList('Disabled')).toEqual([userEmail]);
     await api(h, 'PATCH', `/v1/tenants/${a.tenantId}/users/${userId}`, { token: admin.access_token, body: { status: 'Active' } });
     expect(await login(a.domain, userEmail, PASSWORD)).not.toBeNull();
+    expect(await statusList('Disabled')).toEqual([]);
   });
 
   it('FR-TENANT-004: nobody demotes, disables or deletes the last Owner', async () => {
@@ -158,6 +165,45 @@ describe('Tenant administration journey (FR-TENANT-001/002/004/006/007)', () => 
       cursor = page.body['nextCursor'] as string | null;
     } while (cursor);
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `p${i}@adm-a.example`));
+  });
+
+  it('NFR-CAP-002: status and role filters read their own index entries, which follow invite, role change and delete', async () => {
+    const email = 'idx-q@adm-a.example';
+    const emailsOf = async (query: string): Promise<string[]> => {
+      const page = await api(h, 'GET', `/v1/tenants/${a.tenantId}/users?limit=100&emailPrefix=idx-&${query}`, { token: admin.access_token });
+      expect(page.status).toBe(200);
+      return (page.body['items'] as { email: string }[]).map((u) => u.email);
+    };
+    const entries = async (): Promise<string[]> =>
+      (await h.items(`TENANT#${a.tenantId}`))
+        .filter((i) => i['entity'] === 'UserFilterEntry' && i['email'] === email)
+        .map((i) => `${String(i['SK'])}|${String(i['role'])}|${String(i['status'])}`)
+        .sort();
+
+    const invited = await api(h, 'POST', `/v1/tenants/${a.tenantId}/invitations`, { token: owner.access_token, body: { email, role: 'User' } });
+    expect(invited.status).toBe(201);
+    const id = ((invited.body['user'] as { id?: string } | undefined)?.id ?? invited.body['userId']) as string;
+    expect(await entries()).toEqual([`USERROLE#User#${email}|User|Invited`, `USERSTATUS#Invited#${email}|User|Invited`]);
+    expect(await emailsOf('status=Invited')).toEqual([email]);
+    expect(await emailsOf('role=User&status=Invited')).toEqual([email]);
+
+    expect((await api(h, 'PATCH', `/v1/tenants/${a.tenantId}/users/${id}`, { token: owner.access_token, body: { role: 'Administrator' } })).status).toBe(200);
+    expect(await entries()).toEqual([`USERROLE#Administrator#${email}|Administrator|Invited`, `USERSTATUS#Invited#${email}|Administrator|Invited`]);
+    expect(await emailsOf('role=Administrator')).toEqual([email]);
+    expect(await emailsOf('role=User')).toEqual([]);
+
+    // An Invited user cannot be disabled (409); the combined filter reads one index and filters on the other.
+    expect(await emailsOf('status=Invited&role=Administrator')).toEqual([email]);
+    expect(await emailsOf('status=Active&role=Administrator')).toEqual([]);
+
+    // A cursor belongs to the filter it came from.
+    const byEmail = await api(h, 'GET', `/v1/tenants/${a.tenantId}/users?limit=1`, { token: admin.access_token });
+    const cursor = byEmail.body['nextCursor'] as string;
+    expect((await api(h, 'GET', `/v1/tenants/${a.tenantId}/users?limit=1&status=Invited&cursor=${cursor}`, { token: admin.access_token })).status).toBe(400);
+
+    expect((await api(h, 'DELETE', `/v1/tenants/${a.tenantId}/users/${id}`, { token: owner.access_token })).status).toBe(200);
+    expect(await entries()).toEqual([]);
+    expect(await emailsOf('status=Invited')).toEqual([]);
   });
 
   it('FR-LOG-003: every change above left one audit record in the tenant’s log', async () => {

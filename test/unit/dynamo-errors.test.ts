@@ -80,6 +80,9 @@ describe('SDK errors become domain errors (handlers never see SDK exceptions)', 
       'TENANT#t1|TENANTIDX#STATUS|-',
       'TENANT#t1|TENANTIDX#PLAN|-',
       'TENANT#t1|TENANTIDX#STATUSPLAN|-',
+      // The Owner's status and role index entries (user lists filtered by status or role).
+      'TENANT#t1|USERSTATUS#Invited#o@a.example|-',
+      'TENANT#t1|USERROLE#Owner#o@a.example|-',
     ]);
   });
 });

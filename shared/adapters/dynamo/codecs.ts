@@ -10,7 +10,7 @@ import { PLANS, TENANT_STATUSES, type Tenant } from '../../domain/tenant';
 import type { AuditRecord } from '../../domain/audit';
 import type { FlagType } from '../../domain/delivery-ports';
 import { FLAG_TYPES, typedFlagValueSchema } from '../../domain/flags';
-import { keys, TENANT_SEARCH_KINDS, tenantNameSearchKey, type TenantSearchKind } from './keys';
+import { keys, TENANT_SEARCH_KINDS, tenantNameSearchKey, type ItemKey, type TenantSearchKind } from './keys';
 
 export const ENTITY = {
   tenant: 'Tenant',
@@ -19,6 +19,7 @@ export const ENTITY = {
   tenantSearch: 'TenantSearch',
   user: 'User',
   userEmail: 'UserEmail',
+  userFilterEntry: 'UserFilterEntry',
   invitation: 'Invitation',
   flag: 'Flag',
   flagVersion: 'FlagVersion',
@@ -117,6 +118,27 @@ export function toUserItem(u: TenantUser): Record<string, unknown> {
  */
 export function toUserEmailItem(u: TenantUser): Record<string, unknown> {
   return { ...keys.userEmail(u.tenantId, u.email), entity: ENTITY.userEmail, tenantId: u.tenantId, userId: u.id, email: u.email, role: u.role, status: u.status, createdAt: u.createdAt };
+}
+
+/** The user's entries in the status and role indexes: the same list row as the email index. */
+export function toUserFilterItems(u: TenantUser): Record<string, unknown>[] {
+  const row = { entity: ENTITY.userFilterEntry, tenantId: u.tenantId, userId: u.id, email: u.email, role: u.role, status: u.status, createdAt: u.createdAt };
+  return [
+    { ...keys.userByStatus(u.tenantId, u.status, u.email), ...row },
+    { ...keys.userByRole(u.tenantId, u.role, u.email), ...row },
+  ];
+}
+
+/**
+ * What a change of a user (or its creation, `before` undefined, or removal, `after` undefined) does to
+ * the status and role indexes, for the caller's transaction: every path that writes the email index
+ * entry writes these too, so all three stay in step.
+ */
+export function userFilterChanges(before: TenantUser | undefined, after: TenantUser | undefined): { put: Record<string, unknown>[]; remove: ItemKey[] } {
+  const put = after ? toUserFilterItems(after) : [];
+  const kept = new Set(put.map((i) => String(i['SK'])));
+  const remove = before ? [keys.userByStatus(before.tenantId, before.status, before.email), keys.userByRole(before.tenantId, before.role, before.email)].filter((k) => !kept.has(k.SK)) : [];
+  return { put, remove };
 }
 
 export function toInvitationItem(i: Invitation): Record<string, unknown> {

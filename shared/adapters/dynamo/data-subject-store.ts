@@ -6,6 +6,7 @@ import type { AuditRewrite, DataSubjectStore, Erasure, ErasureCounts, SubjectPro
 import { InternalError } from '../../domain/errors';
 import { INVITATION_STATUSES, TENANT_ROLES, USER_STATUSES, type TenantUser } from '../../domain/model';
 import { decodeAudit, ENTITY, toUserEmailItem } from './codecs';
+import { userFilterWrites } from './user-admin-store';
 import { deleteAll, queryAll } from './batch';
 import { translateDynamoError, type NamedCondition } from './errors';
 import { keys, prefixEnd, type ItemKey } from './keys';
@@ -145,8 +146,8 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
   async changeEmail(user: SubjectProfile, email: string): Promise<void> {
     const invitations = await this.queryAll(user.tenantId, { prefix: keys.invitationPrefix, userId: user.id, keysOnly: true });
     // A transaction holds 100 items; resend (FR-TENANT-007) adds one invitation per call, so a user
-    // with more than 97 has been re-invited absurdly often: refuse rather than rewrite half of them.
-    if (invitations.length > 97) throw new InternalError(`user ${user.id} has ${invitations.length} invitations; too many to rewrite in one transaction`);
+    // with more than 93 (3 user items, 4 index entries) has been re-invited absurdly often: refuse rather than rewrite half of them.
+    if (invitations.length > 93) throw new InternalError(`user ${user.id} has ${invitations.length} invitations; too many to rewrite in one transaction`);
     const next = asTenantUser({ ...user, email });
     const items: TransactItems = [
       { Put: { TableName: this.table, Item: toUserEmailItem(next), ConditionExpression: 'attribute_not_exists(PK)' } },
@@ -179,6 +180,8 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
           ExpressionAttributeValues: { ':new': email, ':u': user.id },
         },
       })),
+      // Last: translateDynamoError names cancellation reasons by position, and these have no condition.
+      ...userFilterWrites(this.table, asTenantUser(user), next),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -207,6 +210,7 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
       },
       { Put: { TableName: this.table, Item: toUserEmailItem(frozen) } },
       { Delete: { TableName: this.table, Key: keys.activeOwner(user.tenantId, user.id) } },
+      ...userFilterWrites(this.table, asTenantUser(user), frozen),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -280,6 +284,10 @@ export class DynamoDataSubjectStore implements DataSubjectStore {
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
+      // The index entries carry the address in their keys: they go too (as frozen, and as given).
+      ...[...new Set([keys.userByStatus(user.tenantId, 'Disabled', user.email).SK, keys.userByStatus(user.tenantId, user.status, user.email).SK, keys.userByRole(user.tenantId, user.role, user.email).SK])].map((SK) => ({
+        Delete: { TableName: this.table, Key: { PK: keys.tenantPartition(user.tenantId), SK } },
+      })),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));

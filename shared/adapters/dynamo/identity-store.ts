@@ -5,7 +5,8 @@ import { InternalError, ValidationError } from '../../domain/errors';
 import { APP_ENVIRONMENTS, CLIENT_CACHE_SECONDS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
 import type { AuthorizationCode, AuthorizationRequest, LoginUser, PasswordReset, RefreshFamily, Session } from '../../domain/identity/model';
 import type { IdentityStore, LiveExtras, LiveIds, LiveItems } from '../../domain/identity/ports';
-import { TENANT_ROLES, type Invitation } from '../../domain/model';
+import { TENANT_ROLES, type Invitation, type TenantUser } from '../../domain/model';
+import { userFilterWrites } from './user-admin-store';
 import type { Page } from '../../domain/ports';
 import type { Tenant } from '../../domain/tenant';
 import { decodeTenant, ENTITY, itemSchemas } from './codecs';
@@ -351,6 +352,9 @@ export class DynamoIdentityStore implements IdentityStore {
   }
 
   async acceptInvitation(invitation: Invitation, passwordHash: string, at: string): Promise<void> {
+    // The index entries copy the list row, creation time included; the transaction below re-checks the rest.
+    const createdAt = (await this.get(keys.user(invitation.tenantId, invitation.userId)))?.['createdAt'];
+    const invitedUser: TenantUser = { id: invitation.userId, tenantId: invitation.tenantId, email: invitation.email, role: invitation.role, status: 'Invited', createdAt: typeof createdAt === 'string' ? createdAt : at };
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -385,6 +389,8 @@ export class DynamoIdentityStore implements IdentityStore {
                 ExpressionAttributeValues: { ':active': 'Active' },
               },
             },
+            // And the status and role indexes: Invited → Active.
+            ...userFilterWrites(this.table, invitedUser, { ...invitedUser, status: 'Active' }),
             ...(invitation.role === 'Owner'
               ? [{ Put: { TableName: this.table, Item: { ...keys.activeOwner(invitation.tenantId, invitation.userId), entity: 'ActiveOwner', userId: invitation.userId } } }]
               : []),

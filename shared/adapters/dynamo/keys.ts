@@ -182,6 +182,14 @@ export const keys = {
   /** One item per Active Owner, so "is this the last Owner?" is a tiny Query (FR-TENANT-004/006/002). */
   activeOwner: (tenantId: string, userId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `OWNER#${userId}` }),
   userEmailPrefix: 'USEREMAIL#',
+  /**
+   * The tenant's user index by status and by role, each sorted by email (FR-TENANT-004/006 filters,
+   * NFR-CAP-002): a status or role filter reads its own key range instead of filtering every user.
+   */
+  userByStatus: (tenantId: string, status: string, email: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USERSTATUS#${status}#${email}` }),
+  userByStatusPrefix: (status: string): string => `USERSTATUS#${status}#`,
+  userByRole: (tenantId: string, role: string, email: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `USERROLE#${role}#${email}` }),
+  userByRolePrefix: (role: string): string => `USERROLE#${role}#`,
   // --- data subject rights (CON-COMP-001, doc/privacy.md) ------------------------------------------
   /** What remains of an erased user: proof of the erasure and a pseudonym, no personal data. */
   erasedUser: (tenantId: string, userId: string): ItemKey => ({ PK: `${TENANT}${tenantId}`, SK: `ERASED#${userId}` }),

@@ -21,6 +21,7 @@ import {
   toTenantItem,
   toTenantSearchItems,
   toUserEmailItem,
+  toUserFilterItems,
   toUserItem,
 } from './codecs';
 import { deleteAll } from './batch';
@@ -72,6 +73,7 @@ export class DynamoTenantStore implements TenantStore {
       { item: toFlagVersionItem(tenant.id, 1, tenant.createdAt) },
       // In the same transaction: a tenant is findable by search exactly when it exists.
       ...toTenantSearchItems(tenant).map((item) => ({ item })),
+      ...toUserFilterItems(owner).map((item) => ({ item })),
     ];
     try {
       await this.db.send(

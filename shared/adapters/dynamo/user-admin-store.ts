@@ -5,11 +5,17 @@ import { InternalError, ValidationError } from '../../domain/errors';
 import { TENANT_ROLES, USER_STATUSES, type Invitation, type TenantUser } from '../../domain/model';
 import type { Page } from '../../domain/ports';
 import type { UserAdminStore, UserFilter } from '../../domain/user-admin';
-import { itemSchemas, toInvitationItem, toUserEmailItem, toUserItem } from './codecs';
+import { itemSchemas, toInvitationItem, toUserEmailItem, toUserItem, userFilterChanges } from './codecs';
 import { translateDynamoError } from './errors';
 import { keys, prefixEnd } from './keys';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+/** The status and role index writes of a user change, as transaction items (codecs.userFilterChanges). */
+export function userFilterWrites(table: string, before: TenantUser | undefined, after: TenantUser | undefined): TransactItems {
+  const { put, remove } = userFilterChanges(before, after);
+  return [...remove.map((Key) => ({ Delete: { TableName: table, Key } })), ...put.map((Item) => ({ Put: { TableName: table, Item } }))];
+}
 
 const userView = z.object({
   id: z.string(),
@@ -26,7 +32,7 @@ function decodeUser(item: unknown): TenantUser {
   return r.data;
 }
 
-const CURSOR = /^USEREMAIL#[^\s]{1,254}$/;
+const CURSOR = /^(USEREMAIL#|USERSTATUS#[A-Za-z]{1,20}#|USERROLE#[A-Za-z]{1,20}#)[^\s]{1,254}$/;
 
 /** User administration over the single table; the email sentinel is the per-tenant user index. */
 export class DynamoUserAdminStore implements UserAdminStore {
@@ -37,22 +43,28 @@ export class DynamoUserAdminStore implements UserAdminStore {
 
   async listUsers(tenantId: string, f: UserFilter): Promise<Page<TenantUser>> {
     const pk = keys.tenantPartition(tenantId);
+    // The key range that answers the filter with the least reading: a rare status (Invited, Disabled) or
+    // a rare role (Owner, Administrator) has its own index; the other filter, if any, applies after.
+    const by: 'status' | 'role' | 'email' =
+      f.status && f.status !== 'Active' ? 'status' : f.role && f.role !== 'User' ? 'role' : f.status ? 'status' : f.role ? 'role' : 'email';
+    const base = by === 'status' && f.status ? keys.userByStatusPrefix(f.status) : by === 'role' && f.role ? keys.userByRolePrefix(f.role) : keys.userEmailPrefix;
     let start: Record<string, string> | undefined;
     if (f.cursor !== undefined) {
       const sk = Buffer.from(f.cursor, 'base64url').toString('utf8');
-      if (!CURSOR.test(sk)) throw new ValidationError('The cursor is not valid.', [{ location: 'query', pointer: '/cursor', detail: 'is not a cursor this API issued' }]);
+      // A cursor belongs to the index (and so the filter) it came from.
+      if (!CURSOR.test(sk) || !sk.startsWith(base)) throw new ValidationError('The cursor is not valid.', [{ location: 'query', pointer: '/cursor', detail: 'is not a cursor this API issued for this filter' }]);
       start = { PK: pk, SK: sk };
     }
     const filters: string[] = [];
-    const emailRange = `${keys.userEmailPrefix}${f.emailPrefix ?? ''}`;
+    const emailRange = `${base}${f.emailPrefix ?? ''}`;
     const values: Record<string, string> = { ':pk': pk, ':sk': emailRange, ':skEnd': prefixEnd(emailRange) };
     const names: Record<string, string> = {};
-    if (f.role) {
+    if (f.role && by !== 'role') {
       filters.push('#role = :role');
       names['#role'] = 'role';
       values[':role'] = f.role;
     }
-    if (f.status) {
+    if (f.status && by !== 'status') {
       filters.push('#status = :status');
       names['#status'] = 'status';
       values[':status'] = f.status;
@@ -155,6 +167,7 @@ export class DynamoUserAdminStore implements UserAdminStore {
       { Put: { TableName: this.table, Item: toUserItem(user), ConditionExpression: 'attribute_not_exists(PK)' } },
       { Put: { TableName: this.table, Item: toUserEmailItem(user), ConditionExpression: 'attribute_not_exists(PK)' } },
       { Put: { TableName: this.table, Item: toInvitationItem(invitation), ConditionExpression: 'attribute_not_exists(PK)' } },
+      ...userFilterWrites(this.table, undefined, user),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -224,6 +237,7 @@ export class DynamoUserAdminStore implements UserAdminStore {
         },
       },
       { Put: { TableName: this.table, Item: toUserEmailItem(after) } },
+      ...userFilterWrites(this.table, before, after),
     ];
     if (isOwner && !wasOwner) items.push({ Put: { TableName: this.table, Item: { ...keys.activeOwner(after.tenantId, after.id), entity: 'ActiveOwner', userId: after.id } } });
     if (wasOwner && !isOwner) items.push({ Delete: { TableName: this.table, Key: keys.activeOwner(after.tenantId, after.id) } });
@@ -252,7 +266,8 @@ export class DynamoUserAdminStore implements UserAdminStore {
       { Delete: { TableName: this.table, Key: keys.user(user.tenantId, user.id), ConditionExpression: 'attribute_exists(PK)' } },
       { Delete: { TableName: this.table, Key: keys.userEmail(user.tenantId, user.email) } },
       { Delete: { TableName: this.table, Key: keys.activeOwner(user.tenantId, user.id) } },
-      ...(invites.Items ?? []).slice(0, 90).map((i) => ({ Delete: { TableName: this.table, Key: { PK: String(i['PK']), SK: String(i['SK']) } } })),
+      ...userFilterWrites(this.table, user, undefined),
+      ...(invites.Items ?? []).slice(0, 88).map((i) => ({ Delete: { TableName: this.table, Key: { PK: String(i['PK']), SK: String(i['SK']) } } })),
     ];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
