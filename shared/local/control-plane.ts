@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { ENV } from '../config/constants';
 import { JOBS, QUEUES, ROUTES } from '../config/routes';
 import { pathToFileURL } from 'node:url';
+import { createDocumentClient } from '../adapters/dynamo/client';
 import { ensureTable } from '../adapters/dynamo/table-admin';
+import { backfillUserFilterEntries } from '../adapters/dynamo/user-index-backfill';
 import { createLocalApi } from '../adapters/local/api-gateway';
 import { startDevIdp, type DevIdp } from '../adapters/local/dev-idp';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../adapters/local/dynamodb-local';
@@ -81,6 +83,11 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
     const admin = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const tableCreated = (await ensureTable(admin, o.tableName)) === 'created';
     admin.destroy();
+    if (!tableCreated) {
+      // A data directory from before the user status/role indexes: complete them before serving.
+      const doc = createDocumentClient({ endpoint: dynamoEndpoint });
+      await backfillUserFilterEntries(doc, o.tableName).finally(() => doc.destroy());
+    }
 
     const outbox = outboxPages(o.dataDir);
     const objects = localObjectPages(o.dataDir);
