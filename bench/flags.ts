@@ -64,9 +64,12 @@ export async function benchFlags(options: { cp: LocalControlPlane; concurrency?:
       const r = (await generator.measure(name, plan, probe)).result;
       r.perVcpu = r.perSecond / VCPUS;
       const perCpu = r.cpuMsPerOp ? 1000 / r.cpuMsPerOp : undefined;
+      if (perCpu !== undefined) r.nodeCapacityPerVcpu = perCpu;
       results.push(
         judge(r, [
           { label: `Unleash Edge ${UNLEASH_EDGE_PER_CPU} req/s per CPU (measured ÷ ${VCPUS} vCPU)`, met: r.perSecond / VCPUS >= UNLEASH_EDGE_PER_CPU && r.errors === 0 },
+          // What Unleash's figure counts: the server's own CPU (the load generator shares our 2 vCPUs).
+          { label: `Unleash Edge ${UNLEASH_EDGE_PER_CPU} req/s per CPU by node CPU alone`, met: (perCpu ?? 0) >= UNLEASH_EDGE_PER_CPU && r.errors === 0 },
           { label: 'NFR-PERF-002 p95<500', met: r.p95 < 500 && r.errors === 0 },
         ]),
       );

@@ -27,17 +27,30 @@ export const FLAG_CACHE_MAX_AGE_SECONDS = 30;
 export const DELIVERY_CACHE_TTL_MS = 1_000;
 const DELIVERY_CACHE_MAX = 10_000;
 const deliveryCache = new Map<string, { readonly expiresAt: number; readonly value: TenantFlags }>();
+/**
+ * Loads under way, shared by the requests that miss together: when an entry expires under load, one
+ * load refreshes it instead of one per concurrent request (a Node server serves many at once; a Lambda
+ * environment one, where this changes nothing).
+ */
+const loading = new Map<string, Promise<TenantFlags>>();
 
 export async function flagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
   requireScope(principal, 'flag:read');
   const cacheKey = `${principal.appId}|${tenantId}`;
-  const now = Date.now();
   const hit = deliveryCache.get(cacheKey);
-  if (hit && hit.expiresAt > now) return hit.value;
-  const value = await loadFlagsForApp(deps, principal, tenantId);
-  if (deliveryCache.size >= DELIVERY_CACHE_MAX) deliveryCache.clear();
-  deliveryCache.set(cacheKey, { expiresAt: now + DELIVERY_CACHE_TTL_MS, value });
-  return value;
+  if (hit && hit.expiresAt > Date.now()) return hit.value;
+  const pending = loading.get(cacheKey);
+  if (pending) return pending;
+  const load = loadFlagsForApp(deps, principal, tenantId)
+    .then((value) => {
+      if (deliveryCache.size >= DELIVERY_CACHE_MAX) deliveryCache.clear();
+      // The lifetime starts when the answer is in hand: it never outlives the state it was read from by more.
+      deliveryCache.set(cacheKey, { expiresAt: Date.now() + DELIVERY_CACHE_TTL_MS, value });
+      return value;
+    })
+    .finally(() => loading.delete(cacheKey));
+  loading.set(cacheKey, load);
+  return load;
 }
 
 async function loadFlagsForApp(deps: Container, principal: AppKeyPrincipal, tenantId: string): Promise<TenantFlags> {
@@ -51,9 +64,27 @@ async function loadFlagsForApp(deps: Container, principal: AppKeyPrincipal, tena
 
 /** A strong validator from the tenant, its flag version, and (for OFREP bulk) the evaluation context. */
 export function flagsEtag(tenantId: string, version: number, context?: unknown): string {
-  const h = createHash('sha256').update(`${tenantId}\n${version}\n${context === undefined ? '' : canonicalJson(context)}`).digest('base64url');
+  if (context === undefined) {
+    const key = `${tenantId}\n${version}\n`;
+    let etag = versionEtags.get(key);
+    if (etag === undefined) {
+      if (versionEtags.size >= DELIVERY_CACHE_MAX) versionEtags.clear();
+      etag = etagOf(key);
+      versionEtags.set(key, etag);
+    }
+    return etag;
+  }
+  return etagOf(`${tenantId}\n${version}\n${canonicalJson(context)}`);
+}
+
+/** The GET validator depends on tenant and version only: computed once per version, not per request. */
+const versionEtags = new Map<string, string>();
+
+function etagOf(input: string): string {
+  const h = createHash('sha256').update(input).digest('base64url');
   return `"${h.slice(0, 32)}"`;
 }
+
 
 /** RFC 9110 If-None-Match: `*`, or a list of entity tags (weak ones compare weakly, as for GET). */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {

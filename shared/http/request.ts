@@ -29,9 +29,25 @@ export function getState(event: APIGatewayProxyEvent): RequestState {
   return s;
 }
 
-/** Header lookup that ignores case, as HTTP does (API Gateway keeps the client's casing). */
+const lowerCased = new WeakMap<object, Map<string, string>>();
+
+/**
+ * Header lookup that ignores case, as HTTP does (API Gateway keeps the client's casing). A request asks
+ * for several headers: the lower-cased view is built once per headers object, not once per lookup.
+ */
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === wanted && v !== undefined) return v;
-  return undefined;
+  const headers = event.headers;
+  if (!headers) return undefined;
+  let view = lowerCased.get(headers);
+  if (!view) {
+    view = new Map();
+    for (const k of Object.keys(headers)) {
+      const v = headers[k];
+      const lk = k.toLowerCase();
+      // The first of two spellings wins, as the linear search did.
+      if (v !== undefined && !view.has(lk)) view.set(lk, v);
+    }
+    lowerCased.set(headers, view);
+  }
+  return view.get(name.toLowerCase());
 }
