@@ -157,6 +157,35 @@ describe('billing ingestion (FR-BILL-001/002, API-BILL)', () => {
   });
 });
 
+describe('billing store: events written in chunks (FR-BILL-001)', () => {
+  it('FR-BILL-001: 120 events of one day sum in one call: each stored once, a repeated id in the batch and a stored one are duplicates, a reused id is a conflict, and the day sum is the exact decimal total', async () => {
+    const store = new DynamoIngestStore(h.db, h.cp.tableName);
+    const tid = await provision(`chunks-${randomUUID().slice(0, 6)}`);
+    const ts = (i: number): string => new Date(Date.parse('2026-02-03T00:00:00.000Z') + i * 1000).toISOString();
+    const earlier = storedEvent({ tenantId: tid, timestamp: ts(0), type: 'gb', quantity: 0.1 });
+    expect(await store.putBillingEvents([earlier], new Date())).toEqual(['stored']);
+    const fresh = Array.from({ length: 120 }, (_, i) => storedEvent({ tenantId: tid, timestamp: ts(i + 1), type: 'gb', quantity: i % 2 ? 0.1 : 0.2 }));
+    const batch = [
+      ...fresh.slice(0, 60),
+      earlier, // a redelivery of a stored event
+      fresh[10]!, // the same event twice in one batch
+      { ...fresh[20]!, quantity: 99 }, // the same id, different content: refused, the stored one stays
+      ...fresh.slice(60),
+    ];
+    const outcomes = await store.putBillingEvents(batch, new Date());
+    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(120);
+    expect(outcomes[60]).toBe('duplicate');
+    expect(outcomes[61]).toBe('duplicate');
+    expect(outcomes[62]).toBe('conflict');
+    const stored = (await billingItems(tid)).filter((i) => i['type'] === 'gb');
+    expect(stored).toHaveLength(121);
+    expect(stored.find((i) => i['id'] === fresh[20]!.id)?.['quantity']).toBe(fresh[20]!.quantity);
+    const sum = (await h.items(`TENANT#${tid}`)).find((i) => i['entity'] === 'BillingDaySum' && i['type'] === 'gb');
+    // 0.1 + 60 × 0.1 + 60 × 0.2 = 18.1 exactly (as binary floats the same additions give 18.099999999999977).
+    expect(sum).toMatchObject({ quantity: 18.1, eventCount: 121 });
+  });
+});
+
 describe('consumer faults (issue #6 acceptance)', () => {
   it('FR-BILL-001, FR-LOG-001: the same message delivered twice → one record', async () => {
     const event = storedEvent({ type: 'dup.test', quantity: 2 });

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NumberValue, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INGEST_LIMITS, RETENTION } from '../../config/constants';
 import type { AuditRecord } from '../../domain/audit';
 import type { BillingEvent } from '../../domain/ingest-ports';
@@ -9,6 +9,7 @@ import type { BillingPage, BillingQuery, BillingSums, RecordStore, StoreOutcome 
 import { InternalError } from '../../domain/errors';
 import { auditRecordHash } from '../../domain/audit-chain';
 import { canonicalJson } from '../../domain/canonical-json';
+import { decimalSum } from '../../domain/decimal';
 import { decodeAudit, toAuditItem } from './codecs';
 import { translateDynamoError } from './errors';
 import { keys } from './keys';
@@ -35,6 +36,32 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 const MAX_CONFLICT_ATTEMPTS = 8;
+/** Events per billing transaction: two items each plus the day sum, within DynamoDB's 100 items. */
+const BILLING_CHUNK_EVENTS = 49;
+
+/**
+ * A day-sum group's events in order, cut into transactions of at most BILLING_CHUNK_EVENTS. An event
+ * whose keys already occur in the chunk (the same id twice in one batch) starts the next one: one
+ * transaction cannot touch an item twice, and the second must see the first stored.
+ */
+function billingChunks(events: readonly BillingEvent[], indexes: readonly number[]): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let seen = new Set<string>();
+  for (const i of indexes) {
+    const e = events[i]!;
+    const ids = [`${e.appId}|${e.id}`, `${e.tenantId}|${e.timestamp}|${e.appId}|${e.id}`];
+    if (current.length >= BILLING_CHUNK_EVENTS || ids.some((k) => seen.has(k))) {
+      chunks.push(current);
+      current = [];
+      seen = new Set();
+    }
+    current.push(i);
+    for (const k of ids) seen.add(k);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 
 function isTransactionConflict(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -116,9 +143,66 @@ export class DynamoIngestStore implements RecordStore {
     });
     const outcomes: StoreOutcome[] = new Array<StoreOutcome>(events.length);
     await mapLimit([...groups.values()], WRITE_CONCURRENCY, async (indexes) => {
-      for (const i of indexes) outcomes[i] = await this.putBillingEvent(events[i]!, stored);
+      for (const chunk of billingChunks(events, indexes)) {
+        // The common case, new events: one transaction for the chunk. If any of them was seen before
+        // (a redelivery, a reused id) the transaction writes nothing, and each event goes on its own.
+        if (chunk.length > 1 && (await this.putBillingChunk(chunk.map((i) => events[i]!), stored))) {
+          for (const i of chunk) outcomes[i] = 'stored';
+          continue;
+        }
+        for (const i of chunk) outcomes[i] = await this.putBillingEvent(events[i]!, stored);
+      }
     });
     return outcomes;
+  }
+
+  /**
+   * Events sharing one day sum, in one transaction: each event and its idempotency key, conditional, and
+   * one ADD of their exact decimal total to the sum. True when stored; false when a condition failed
+   * (nothing was written) or DynamoDB refused the transaction as a whole (the caller then isolates).
+   */
+  private async putBillingChunk(chunk: readonly BillingEvent[], stored: string): Promise<boolean> {
+    const first = chunk[0]!;
+    const day = utcDay(first.timestamp);
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    for (const e of chunk) {
+      const eventKey = keys.billingEvent(e.tenantId, e.timestamp, e.appId, e.id);
+      items.push(
+        { Put: { TableName: this.tableName, Item: { ...eventKey, entity: 'BillingEvent', ...e, storedAt: stored, ttl: ttlAfter(e.timestamp, RETENTION.billingDays + RETENTION.ttlGraceDays) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+        { Put: { TableName: this.tableName, Item: { ...keys.billingIdempotency(e.appId, e.id), entity: 'BillingKey', tenantId: e.tenantId, eventSk: eventKey.SK, ttl: ttlAfter(stored, INGEST_LIMITS.idempotencyDays + 5) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      );
+    }
+    items.push({
+      Update: {
+        TableName: this.tableName,
+        Key: keys.billingDaySum(first.tenantId, day, first.type),
+        UpdateExpression: 'SET entity = :entity, tenantId = :t, #day = :day, #type = :type, #ttl = :ttl ADD quantity :q, eventCount :n',
+        ExpressionAttributeNames: { '#day': 'day', '#type': 'type', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':entity': 'BillingDaySum',
+          ':t': first.tenantId,
+          ':day': day,
+          ':type': first.type,
+          ':ttl': ttlAfter(first.timestamp, RETENTION.billingDays + RETENTION.ttlGraceDays),
+          ':q': NumberValue.from(decimalSum(chunk.map((e) => e.quantity))),
+          ':n': chunk.length,
+        },
+      },
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (err) {
+        if (isTransactionConflict(err) && attempt < MAX_CONFLICT_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+          continue;
+        }
+        if (conditionReasons(err) !== undefined || isTransactionConflict(err)) return false;
+        if (err instanceof Error && err.name === 'ValidationException') return false;
+        throw translateDynamoError(err);
+      }
+    }
   }
 
   private async putBillingEvent(e: BillingEvent, stored: string): Promise<StoreOutcome> {
