@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
@@ -15,6 +15,7 @@ import { localDeadLetters, localQueue, localQueuesIdle, registerLocalConsumer } 
 import type { BillingEvent, QueueMessage } from '../../shared/domain/ingest-ports';
 import { handler as auditConsumer } from '../../functions/ingest/audit-consumer';
 import { handler as billingConsumer } from '../../functions/ingest/billing-consumer';
+import { handler as purgeJob } from '../../functions/jobs/purge-tenants';
 import { handler as retentionJob } from '../../functions/jobs/retention';
 import { RETENTION } from '../../shared/config/constants';
 import { api, ROOT, startHarness, type Harness } from '../support/harness';
@@ -251,6 +252,37 @@ describe('consumer faults (issue #6 acceptance)', () => {
     expect(sum).toMatchObject({ quantity: 11, eventCount: 2 });
     expect(localDeadLetters(spool, 'billing')).toEqual([]);
   }, 60_000);
+});
+
+describe('records in flight when a tenant is purged (FR-OPS-002)', () => {
+  it('FR-OPS-002: billing events and app audit events of a purged tenant are dropped, the control plane\'s own records go to the platform log, and the partition and archive stay empty', async () => {
+    const domain = `gone-${randomUUID().slice(0, 6)}`;
+    const gone = await provision(domain);
+    const operator = await h.operatorToken();
+    expect((await api(h, 'DELETE', `/v1/tenants/${gone}?confirm=${domain}`, { token: operator })).status).toBe(202);
+    await h.settle();
+    const purged = await purgeJob({ now: new Date(Date.now() + 40 * 86_400_000).toISOString() });
+    expect(purged.purged.map((p) => p.tenantId)).toContain(gone);
+    expect(await h.items(`TENANT#${gone}`)).toEqual([]);
+
+    // Accepted before the purge, delivered after it.
+    const late = storedEvent({ tenantId: gone, type: 'late.after.purge' });
+    const kept = storedEvent({ type: 'late.after.purge' }); // another tenant's, in the same batch
+    const now = new Date().toISOString();
+    const appRecord = { id: randomUUID(), timestamp: now, tenantId: gone, actorId: 'u1', actorType: 'User' as const, action: 'doc.read', resource: 'doc:1', outcome: 'Success' as const, metadata: { source: `app:${appId}` } };
+    const ownRecord = { id: randomUUID(), timestamp: now, tenantId: gone, actorId: 'op-1', actorType: 'Operator' as const, action: 'tenant.get', resource: `tenant:${gone}`, outcome: 'Failure' as const, metadata: { code: 'ERR-RES-410' } };
+    const billing = await billingConsumer(sqsEvent([{ id: 'p1', body: { kind: 'billing', events: [late, kept] } }]));
+    expect(billing.batchItemFailures).toEqual([]);
+    const audit = await auditConsumer(sqsEvent([{ id: 'p2', body: { kind: 'audit', records: [appRecord, ownRecord] } }]));
+    expect(audit.batchItemFailures).toEqual([]);
+
+    expect(await h.items(`TENANT#${gone}`)).toEqual([]);
+    expect((await billingItems()).map((i) => i['id'])).toContain(kept.id);
+    const platform = await h.items('PLATFORM#AUDIT');
+    expect(platform.find((i) => i['id'] === appRecord.id)).toBeUndefined();
+    expect(platform.find((i) => i['id'] === ownRecord.id)).toMatchObject({ action: 'tenant.get', outcome: 'Failure', metadata: { code: 'ERR-RES-410', purgedTenantId: gone } });
+    for (const kind of ['audit-archive/audit', 'billing-archive/billing']) expect(existsSync(join(h.dataDir, 'objects', kind, `tenant=${gone}`))).toBe(false);
+  });
 });
 
 describe('billing export (FR-BILL-003, UC-SYS-BILL-EXPORT)', () => {
