@@ -12,6 +12,9 @@ import { flagsEtag, flagsForApp } from '../../shared/api/flag-delivery';
 import type { TenantFlags } from '../../shared/domain/delivery-ports';
 import type { AppKeyPrincipal } from '../../shared/domain/principal';
 import { header } from '../../shared/http/request';
+import { DynamoIdentityStore } from '../../shared/adapters/dynamo/identity-store';
+import { keys } from '../../shared/adapters/dynamo/keys';
+import type { ManagedApp } from '../../shared/domain/identity/apps';
 
 function principal(appId: string): AppKeyPrincipal {
   return { kind: 'app', actor: { id: `key:${appId}`, type: 'System', tenantId: null }, keyId: 'k1', appId, scopes: ['flag:read'] };
@@ -103,5 +106,33 @@ describe('routeIndex: the local gateway tries fewer routes, with the same outcom
       }
       expect(candidates(path).some((r) => r.pattern.test(path)), path).toBe(compiled.some((r) => r.pattern.test(path)));
     }
+  });
+});
+
+describe('getAppForGrant: a read that overlaps a write is answered but not cached (FR-SYS-003)', () => {
+  it('FR-SYS-003: the old record read while the app was being disabled is not kept for the next grant', async () => {
+    const at = '2030-01-01T00:00:00.000Z';
+    const app: ManagedApp = { id: `app_${randomUUID()}`, name: 'Racy', environment: 'production', clientType: 'confidential', grantTypes: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], status: 'Active', ownerId: 'd', secrets: [], createdAt: at, updatedAt: at };
+    let gets = 0;
+    let release: (() => void) | undefined;
+    // A stand-in for the document client: the first GetItem waits until the test lets it answer.
+    const db = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'GetCommand') {
+          gets++;
+          if (gets === 1) await new Promise<void>((r) => (release = r));
+          return { Item: { ...keys.app(app.id), entity: 'App', ...app } };
+        }
+        return {};
+      },
+    } as unknown as ConstructorParameters<typeof DynamoIdentityStore>[0]; // only send() is used here
+    const store = new DynamoIdentityStore(db, 'racy-table');
+    const pending = store.getAppForGrant(app.id);
+    await new Promise((r) => setTimeout(r, 0));
+    await store.saveApp({ ...app, status: 'Disabled' }, app.updatedAt);
+    release!();
+    expect((await pending)?.id).toBe(app.id);
+    await store.getAppForGrant(app.id);
+    expect(gets).toBe(2);
   });
 });

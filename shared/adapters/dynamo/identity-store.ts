@@ -21,6 +21,13 @@ import { keys, prefixEnd } from './keys';
  */
 const clientCache = new Map<string, { app: ManagedApp; until: number }>();
 const CLIENT_CACHE_MAX_ENTRIES = 10_000;
+/** Bumped by every write of the app in this process: a read that overlapped a write is not cached. */
+let clientWrites = 0;
+
+function forgetClient(key: string): void {
+  clientWrites++;
+  clientCache.delete(key);
+}
 
 const epoch = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 /** Kept a day past expiry so late requests get "expired"/"reused" rather than "unknown". */
@@ -167,7 +174,7 @@ export class DynamoIdentityStore implements IdentityStore {
 
   // --- apps ---------------------------------------------------------------------------------------
   async createApp(app: ManagedApp): Promise<void> {
-    clientCache.delete(`${this.table}|${app.id}`);
+    forgetClient(`${this.table}|${app.id}`);
     await this.put({ ...keys.app(app.id), ...keys.appIndex(app.createdAt, app.id), entity: 'App', ...app }, 'attribute_not_exists(PK)', 'Application id collision.');
   }
 
@@ -181,13 +188,15 @@ export class DynamoIdentityStore implements IdentityStore {
     const now = this.clockMs();
     const hit = clientCache.get(key);
     if (hit && hit.until > now) return hit.app;
+    const writesBefore = clientWrites;
     const app = await this.getApp(appId);
     // Positive results only: an unknown client id is read every time, so a client registered a moment
-    // ago works at once and a flood of made-up ids cannot crowd real clients out of the cache.
-    if (app) {
+    // ago works at once and a flood of made-up ids cannot crowd real clients out of the cache. A read
+    // that overlapped a write of an app in this process may hold the old record: answer it, keep nothing.
+    if (app && clientWrites === writesBefore) {
       if (clientCache.size >= CLIENT_CACHE_MAX_ENTRIES) clientCache.delete(clientCache.keys().next().value as string);
       clientCache.set(key, { app, until: now + CLIENT_CACHE_SECONDS * 1000 });
-    } else clientCache.delete(key);
+    } else if (!app) clientCache.delete(key);
     return app;
   }
 
@@ -218,8 +227,8 @@ export class DynamoIdentityStore implements IdentityStore {
   }
 
   async saveApp(app: ManagedApp, expectedUpdatedAt: string): Promise<void> {
-    // Before and after the write: a grant racing this call must not re-cache the old record.
-    clientCache.delete(`${this.table}|${app.id}`);
+    // Before and after the write; reads overlapping it see the counter move and cache nothing.
+    forgetClient(`${this.table}|${app.id}`);
     try {
       await this.db.send(
         new PutCommand({
@@ -232,7 +241,7 @@ export class DynamoIdentityStore implements IdentityStore {
     } catch (err) {
       throw translateDynamoError(err, [{ name: 'AppChanged', detail: 'The application changed concurrently; retry.' }]);
     } finally {
-      clientCache.delete(`${this.table}|${app.id}`);
+      forgetClient(`${this.table}|${app.id}`);
     }
   }
 
