@@ -8,15 +8,12 @@
  * doc/benchmarks.md explains every row.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
-import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local';
 import { AwsJwtOperatorVerifier } from '../shared/adapters/auth/operator-token-verifier';
 import { loginWithPassword } from '../shared/cli/operator-login';
-import { startLocalControlPlane } from '../shared/local/control-plane';
+import { benchControlPlane } from './control-plane';
 import { API_TARGET, CpuProbe, findDynamoDbLocalPid, load, printTable, VCPUS, type Result } from './load';
 import { benchPasswords } from './passwords';
 import { benchSigning } from './signing';
@@ -46,18 +43,8 @@ async function main(): Promise<void> {
     results.push(...(await benchSigning()));
   }
 
-  const ddb = await startDynamoDbLocal();
-  const dataDir = mkdtempSync(join(tmpdir(), 'cp-bench-'));
-  const cp = await startLocalControlPlane({
-    root: resolve(import.meta.dirname, '..'),
-    dataDir,
-    port: 0,
-    idpPort: 0,
-    dynamoEndpoint: ddb.endpoint,
-    tableName: `bench-${randomUUID()}`,
-    homeRegion: 'local',
-    logLevel: 'silent',
-  });
+  const own = await benchControlPlane('all');
+  const { cp, dataDir } = own;
   const probe = new CpuProbe(findDynamoDbLocalPid(cp.dynamoEndpoint));
   let scaleRows: Result[] = [];
   try {
@@ -131,8 +118,7 @@ async function main(): Promise<void> {
       results.push(...(await exportBenchmark(1_000_000)));
     }
   } finally {
-    await cp.stop();
-    await ddb.stop();
+    await own.stop();
   }
 
   const machine = { node: process.version, arch: process.arch, vcpus: VCPUS, cpuModel: cpus()[0]?.model ?? '?', loadavgBefore: loadBefore, loadavgAfter: loadavg() };

@@ -28,10 +28,7 @@
  * `npm run bench -- --only scale` runs only it.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -40,7 +37,6 @@ import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { toUserEmailItem, toUserFilterItems, toUserItem } from '../shared/adapters/dynamo/codecs';
 import { DynamoTenantStore } from '../shared/adapters/dynamo/tenant-store';
 import { DEFAULT_OPERATOR_GROUP, DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
-import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local';
 import { latestMessage } from '../shared/adapters/local/outbox-mailer';
 import { loginWithPassword } from '../shared/cli/operator-login';
 import { cryptoIds, systemClock } from '../shared/composition';
@@ -48,11 +44,11 @@ import { ENV } from '../shared/config/constants';
 import type { TenantUser, UserStatus } from '../shared/domain/model';
 import { provisionTenant } from '../shared/domain/provisioning';
 import { PLANS } from '../shared/domain/tenant';
-import { startLocalControlPlane, type LocalControlPlane } from '../shared/local/control-plane';
+import type { LocalControlPlane } from '../shared/local/control-plane';
+import { benchControlPlane } from './control-plane';
 import { Browser, hiddenFields } from '../test/support/browser';
 import { API_TARGET, AUTH_TARGET, CpuProbe, findDynamoDbLocalPid, judge, latencyCheck, load, percentile, printTable, type Check, type LatencyTarget, type Result } from './load';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const REDIRECT = 'http://127.0.0.1:8977/callback';
 const PASSWORD = 'violet-harbour-teapot-1987';
 
@@ -463,21 +459,8 @@ async function walk(name: string, firstUrl: string, token: string, maxPages: num
 }
 
 export async function benchScale(options: ScaleBenchOptions = {}): Promise<Result[]> {
-  let own: { stop(): Promise<void> } | undefined;
-  let cp = options.cp;
-  let dataDir = options.dataDir;
-  if (!cp || !dataDir) {
-    const ddb = await startDynamoDbLocal();
-    dataDir = mkdtempSync(join(tmpdir(), 'cp-bench-scale-'));
-    try {
-      cp = await startLocalControlPlane({ root: ROOT, dataDir, port: 0, idpPort: 0, dynamoEndpoint: ddb.endpoint, tableName: `bench-${randomUUID()}`, homeRegion: 'local', logLevel: 'silent' });
-    } catch (err) {
-      await ddb.stop();
-      throw err;
-    }
-    const started = cp;
-    own = { stop: async () => (await started.stop(), await ddb.stop()) };
-  }
+  const own = await benchControlPlane('scale', options);
+  const { cp, dataDir } = own;
   const results: Result[] = [];
   const probe = new CpuProbe(findDynamoDbLocalPid(cp.dynamoEndpoint));
   const db = createDocumentClient({ endpoint: cp.dynamoEndpoint });
@@ -650,7 +633,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Resul
   } finally {
     agent.destroy();
     db.destroy();
-    await own?.stop();
+    await own.stop();
   }
   return results;
 }

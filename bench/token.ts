@@ -11,10 +11,9 @@
  * `npx tsx bench/token.ts` runs it alone (own DynamoDB Local); `npm run bench` includes it.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -25,10 +24,10 @@ import { exportJWK, generateKeyPair } from 'jose';
 // @ts-ignore -- untyped ESM package, see above
 import * as oidcProviderModule from 'oidc-provider';
 import { DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
-import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local';
 import { latestMessage } from '../shared/adapters/local/outbox-mailer';
 import { loginWithPassword } from '../shared/cli/operator-login';
-import { startLocalControlPlane, type LocalControlPlane } from '../shared/local/control-plane';
+import type { LocalControlPlane } from '../shared/local/control-plane';
+import { benchControlPlane } from './control-plane';
 import { Browser, hiddenFields } from '../test/support/browser';
 import {
   AUTH_TARGET,
@@ -249,21 +248,8 @@ function tokenChecks(r: Result, withVcpuTarget: boolean): Check[] {
 }
 
 export async function benchToken(options: TokenBenchOptions = {}): Promise<Result[]> {
-  let own: { stop(): Promise<void> } | undefined;
-  let cp = options.cp;
-  let dataDir = options.dataDir;
-  if (!cp || !dataDir) {
-    const ddb = await startDynamoDbLocal();
-    dataDir = mkdtempSync(join(tmpdir(), 'cp-bench-token-'));
-    try {
-      cp = await startLocalControlPlane({ root: ROOT, dataDir, port: 0, idpPort: 0, dynamoEndpoint: ddb.endpoint, tableName: `bench-${randomUUID()}`, homeRegion: 'local', logLevel: 'silent' });
-    } catch (err) {
-      await ddb.stop();
-      throw err;
-    }
-    const started = cp;
-    own = { stop: async () => (await started.stop(), await ddb.stop()) };
-  }
+  const own = await benchControlPlane('token', options);
+  const { cp, dataDir } = own;
   const concurrency = options.concurrency ?? 16;
   const refreshWorkers = Math.min(concurrency, SIGN_INS_PARALLEL);
   const results: Result[] = [];
@@ -369,7 +355,7 @@ export async function benchToken(options: TokenBenchOptions = {}): Promise<Resul
   } finally {
     await generator?.stop();
     await reference?.close();
-    await own?.stop();
+    await own.stop();
   }
   return results;
 }
