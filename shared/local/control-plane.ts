@@ -13,7 +13,8 @@ import { createDocumentClient } from '../adapters/dynamo/client';
 import { ensureTable } from '../adapters/dynamo/table-admin';
 import { backfillUserFilterEntries } from '../adapters/dynamo/user-index-backfill';
 import { createLocalApi } from '../adapters/local/api-gateway';
-import { startDevIdp, type DevIdp } from '../adapters/local/dev-idp';
+import type { DevIdp } from '../adapters/local/dev-idp';
+import { startDevIdpThread } from '../adapters/local/dev-idp-thread';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../adapters/local/dynamodb-local';
 import { outboxPages } from '../adapters/local/outbox-page';
 import { localObjectPages } from '../adapters/local/local-object-store';
@@ -106,7 +107,7 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
     let idp: DevIdp | undefined;
     let issuer = o.operatorIssuer;
     if (issuer === undefined) {
-      idp = await startDevIdp({
+      idp = await startDevIdpThread({
         port: o.idpPort,
         dataDir: o.dataDir,
         audience,
