@@ -17,19 +17,26 @@ export interface RequestState {
   params?: unknown;
 }
 
-const states = new WeakMap<APIGatewayProxyEvent, RequestState>();
+/**
+ * The state and the lower-cased header view hang off the event under symbol keys, not in WeakMaps: a
+ * WeakMap entry per request is an ephemeron the garbage collector must trace specially, which showed in
+ * the cached flag read's profile (issue #5). Symbols stay out of JSON.stringify and Object.keys, and the
+ * properties are non-enumerable so a spread copy of the event does not carry them.
+ */
+const STATE = Symbol('requestState');
+const LOWER = Symbol('lowerCasedHeaders');
+type WithState = { [STATE]?: RequestState };
+type WithLower = { [LOWER]?: Map<string, string> };
 
 export function setState(event: APIGatewayProxyEvent, state: RequestState): void {
-  states.set(event, state);
+  Object.defineProperty(event, STATE, { value: state, writable: true, configurable: true, enumerable: false });
 }
 
 export function getState(event: APIGatewayProxyEvent): RequestState {
-  const s = states.get(event);
+  const s = (event as WithState)[STATE];
   if (!s) throw new Error('request state missing: the request middleware must run first');
   return s;
 }
-
-const lowerCased = new WeakMap<object, Map<string, string>>();
 
 /**
  * Header lookup that ignores case, as HTTP does (API Gateway keeps the client's casing). A request asks
@@ -38,7 +45,7 @@ const lowerCased = new WeakMap<object, Map<string, string>>();
 export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   const headers = event.headers;
   if (!headers) return undefined;
-  let view = lowerCased.get(headers);
+  let view = (headers as WithLower)[LOWER];
   if (!view) {
     view = new Map();
     for (const k of Object.keys(headers)) {
@@ -47,7 +54,8 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
       // The first of two spellings wins, as the linear search did.
       if (v !== undefined && !view.has(lk)) view.set(lk, v);
     }
-    lowerCased.set(headers, view);
+    // A frozen headers object (a test fixture) cannot carry the view; it is then rebuilt per lookup.
+    if (Object.isExtensible(headers)) Object.defineProperty(headers, LOWER, { value: view, configurable: true, enumerable: false });
   }
   return view.get(name.toLowerCase());
 }

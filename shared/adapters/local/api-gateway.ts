@@ -53,10 +53,54 @@ function gatewayProblem(res: ServerResponse, status: number, code: string, title
 
 const EMPTY = Buffer.alloc(0);
 
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112 §6.3), and
-  // Node's parser has already ended the stream. Skipping the async iterator saves a GET most of its cost.
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+/**
+ * The request's headers as API Gateway passes them, read from rawHeaders in one pass. Reading
+ * req.headers instead would make Node build a second, lower-cased header object per request, which
+ * showed in the cached flag read's profile (issue #5).
+ */
+interface ScannedHeaders {
+  readonly headers: Record<string, string>;
+  readonly multiValueHeaders: Record<string, string[]>;
+  readonly contentType: string | undefined;
+  readonly userAgent: string | null;
+  /** Content-Length or Transfer-Encoding present: HTTP/1.1 has a body only then (RFC 9112 §6.3). */
+  readonly framed: boolean;
+}
+
+function scanHeaders(raw: readonly string[]): ScannedHeaders {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  let contentType: string | undefined;
+  let userAgent: string | null = null;
+  let framed = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i] ?? '';
+    const v = raw[i + 1] ?? '';
+    headers[k] = v;
+    (multiValueHeaders[k] ??= []).push(v);
+    // Length first: most names are skipped without lower-casing them.
+    switch (k.length) {
+      case 12:
+        if (contentType === undefined && k.toLowerCase() === 'content-type') contentType = v;
+        break;
+      case 10:
+        if (userAgent === null && k.toLowerCase() === 'user-agent') userAgent = v;
+        break;
+      case 14:
+        if (k.toLowerCase() === 'content-length') framed = true;
+        break;
+      case 17:
+        if (k.toLowerCase() === 'transfer-encoding') framed = true;
+        break;
+    }
+  }
+  return { headers, multiValueHeaders, contentType, userAgent, framed };
+}
+
+async function readBody(req: IncomingMessage, framed: boolean): Promise<Buffer | 'too-large'> {
+  // No Content-Length and no Transfer-Encoding: there is no body, and Node's parser has already ended
+  // the stream. Skipping the async iterator saves a GET most of its cost.
+  if (!framed) {
     req.resume();
     return EMPTY;
   }
@@ -75,26 +119,27 @@ function isTextual(contentType: string | undefined): boolean {
   return contentType === undefined || /^(text\/|application\/(json|[a-z0-9.+-]*\+json|x-www-form-urlencoded|xml))/i.test(contentType);
 }
 
-export function buildEvent(req: IncomingMessage, url: URL, route: CompiledRoute, match: RegExpExecArray, body: Buffer): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const k = req.rawHeaders[i] ?? '';
-    const v = req.rawHeaders[i + 1] ?? '';
-    headers[k] = v;
-    (multiValueHeaders[k] ??= []).push(v);
-  }
+function sourceIp(address: string | undefined): string {
+  if (address === undefined) return '127.0.0.1';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function buildEvent(req: IncomingMessage, url: URL, route: CompiledRoute, match: RegExpExecArray, body: Buffer, scanned: ScannedHeaders): APIGatewayProxyEvent {
+  const { headers, multiValueHeaders, contentType, userAgent } = scanned;
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) {
-    query[k] = v;
-    (multiQuery[k] ??= []).push(v);
+  // url.searchParams is built lazily: most requests have no query, and then no such object is made.
+  if (url.search !== '') {
+    for (const [k, v] of url.searchParams) {
+      query[k] = v;
+      (multiQuery[k] ??= []).push(v);
+    }
   }
   const pathParameters: Record<string, string> = {};
   route.params.forEach((name, i) => {
     pathParameters[name] = decodeURIComponent(match[i + 1] ?? '');
   });
-  const textual = isTextual(req.headers['content-type']);
+  const textual = body.length === 0 || isTextual(contentType);
   const now = Date.now();
   const requestId = randomUUID();
   return {
@@ -127,9 +172,9 @@ export function buildEvent(req: IncomingMessage, url: URL, route: CompiledRoute,
         cognitoIdentityId: null,
         cognitoIdentityPoolId: null,
         principalOrgId: null,
-        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        sourceIp: sourceIp(req.socket.remoteAddress),
         user: null,
-        userAgent: req.headers['user-agent'] ?? null,
+        userAgent,
         userArn: null,
       },
       path: url.pathname,
@@ -227,13 +272,17 @@ export function createLocalApi(options: LocalApiOptions): Server {
         if (!m) continue;
         matchedPath = true;
         if (route.def.method !== req.method) continue;
-        const body = await readBody(req);
+        const scanned = scanHeaders(req.rawHeaders);
+        const body = await readBody(req, scanned.framed);
         if (body === 'too-large') return gatewayProblem(res, 413, 'ERR-VAL-400', 'Request entity too large');
-        const event = buildEvent(req, url, route, m, body);
+        const event = buildEvent(req, url, route, m, body, scanned);
         const handler = await load(route.def);
         const result = await handler(event, lambdaContext(route.def, event.requestContext.requestId));
-        const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
-        for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+        let headers = result.headers as Record<string, string | string[]> | undefined;
+        if (result.multiValueHeaders) {
+          headers = { ...headers };
+          for (const [k, v] of Object.entries(result.multiValueHeaders)) headers[k] = v.map(String);
+        }
         res.writeHead(result.statusCode, headers);
         res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
         return;
