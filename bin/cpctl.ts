@@ -425,11 +425,16 @@ const signingKeys = program.command('signing-keys').description('Token signing k
 
 signingKeys
   .command('rotate')
-  .description('Create a new signing key; the previous one stays published until tokens signed with it expire')
-  .action(async () => {
+  .description('Create a new signing key: published now, signing once relying parties can have seen it; the previous one stays published until tokens signed with it expire')
+  .option('--now', 'sign with the new key at once and drop a pending one (suspected key compromise)')
+  .action(async (o: { now?: boolean }) => {
     const client = await authedClient();
-    const r = await client.request<{ kid: string; previousKid: string | null }>('POST', '/v1/keys/rotate');
-    print(r, () => `signing with ${r.kid}${r.previousKid ? ` (previous ${r.previousKid} still published)` : ''}`);
+    const r = await client.request<{ kid: string; previousKid: string | null; activatesAt: string }>('POST', '/v1/keys/rotate', { immediate: o.now === true });
+    print(r, () =>
+      o.now === true || r.previousKid === null
+        ? `signing with ${r.kid}${r.previousKid ? ` (previous ${r.previousKid} still published)` : ''}`
+        : `${r.kid} published; it signs from ${r.activatesAt} (${r.previousKid} signs until then and stays published after)`,
+    );
   });
 
 interface ApiKeyOut {

@@ -3,6 +3,7 @@
  * local mode run this same code; local mode differs only in the environment it sets (DYNAMODB_ENDPOINT,
  * an http://localhost operator issuer).
  */
+import { SIGNING_KEY_PUBLISH_LEAD_SECONDS } from './domain/identity/key-rotation';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ENV } from './config/constants';
 import { AwsJwtOperatorVerifier } from './adapters/auth/operator-token-verifier';
@@ -162,10 +163,10 @@ function buildIdentity(env: NodeJS.ProcessEnv, config: RuntimeConfig, db: Return
   let keys: SigningKeyStore;
   let mailer: Mailer;
   if (kmsKeyId) {
-    keys = new KmsWrappedSigningKeyStore({ db, tableName: config.tableName, kms: new KMSClient({}), keyId: kmsKeyId, retainPreviousSeconds: retainPreviousSeconds(config.lifetimes) });
+    keys = new KmsWrappedSigningKeyStore({ db, tableName: config.tableName, kms: new KMSClient({}), keyId: kmsKeyId, retainPreviousSeconds: retainPreviousSeconds(config.lifetimes), publishLeadSeconds: SIGNING_KEY_PUBLISH_LEAD_SECONDS });
     mailer = new SesMailer({ client: new SESv2Client({}), from: config.mailSender });
   } else if (dataDir) {
-    keys = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: retainPreviousSeconds(config.lifetimes) });
+    keys = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: retainPreviousSeconds(config.lifetimes), publishLeadSeconds: SIGNING_KEY_PUBLISH_LEAD_SECONDS });
     mailer = new OutboxMailer(dataDir, { from: config.mailSender });
   } else {
     throw new Error(`set ${ENV.SIGNING_KEY_KMS_KEY_ID} (AWS) or ${ENV.DATA_DIR} (local mode)`);

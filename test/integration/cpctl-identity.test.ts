@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness';
 import { Browser } from '../support/browser';
@@ -87,10 +88,38 @@ describe('cpctl: applications, sessions and keys', () => {
     const tok = await fetch(h.url('/token'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${machine.id}:${machine.clientSecret}`).toString('base64')}` }, body: 'grant_type=client_credentials' });
     expect(tok.status).toBe(200);
     const before = (await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] };
-    const r = JSON.parse((await cpctl('--json', 'signing-keys', 'rotate')).stdout) as { kid: string; previousKid: string };
+    const r = JSON.parse((await cpctl('--json', 'signing-keys', 'rotate')).stdout) as { kid: string; previousKid: string; activatesAt: string };
     const after = (await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] };
     expect(before.keys.map((k) => k.kid)).toContain(r.previousKid);
     expect(after.keys.map((k) => k.kid).sort()).toEqual([r.kid, r.previousKid].sort());
+    // Staged: published now, signing only after the publication lead; tokens still carry the old kid.
+    expect(Date.parse(r.activatesAt) - Date.now()).toBeGreaterThan(500_000);
+    const kidOfNewToken = async (): Promise<string | undefined> => {
+      const res = await fetch(h.url('/token'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${machine.id}:${machine.clientSecret}`).toString('base64')}` }, body: 'grant_type=client_credentials' });
+      return decodeProtectedHeader(((await res.json()) as { access_token: string }).access_token).kid;
+    };
+    expect(await kidOfNewToken()).toBe(r.previousKid);
+    // A second staged rotation waits for the first; --now (suspected compromise) does not.
+    const again = await cpctl('signing-keys', 'rotate');
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/pending/);
+    const urgent = JSON.parse((await cpctl('--json', 'signing-keys', 'rotate', '--now')).stdout) as { kid: string; previousKid: string };
+    expect(urgent.previousKid).toBe(r.previousKid);
+    expect(await kidOfNewToken()).toBe(urgent.kid);
+    const finalKids = ((await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    expect(finalKids.sort()).toEqual([urgent.kid, r.previousKid].sort());
+  });
+
+  it('ERR-VAL-400: a rotation request with a malformed body is refused and changes no key', async () => {
+    const op = await h.operatorToken();
+    const jwks = async (): Promise<string[]> => ((await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid).sort();
+    const before = await jwks();
+    for (const body of ['{"immediate":"yes"}', '{"immediate":true,"extra":1}', 'not json']) {
+      const res = await fetch(h.url('/v1/keys/rotate'), { method: 'POST', headers: { authorization: `Bearer ${op}`, 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe('ERR-VAL-400');
+    }
+    expect(await jwks()).toEqual(before);
   });
 
   it('ERR-AUTH-403: a developer cannot rotate keys or list sessions (operators only)', async () => {

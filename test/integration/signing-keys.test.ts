@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { KmsWrappedSigningKeyStore, SIGNING_KEY_REFRESH_SECONDS } from '../../shared/adapters/aws/kms-signing-keys';
 import { createDocumentClient } from '../../shared/adapters/dynamo/client';
@@ -101,7 +101,10 @@ interface Backing {
   /** The kids whose records (and so private key material) are still stored. */
   storedKids(): Promise<string[]>;
 }
-type MakeBacking = (clock: TestClock) => Promise<Backing>;
+/** leadSeconds: the stores' publication lead (staged rotation); 0 makes every rotation sign at once. */
+type MakeBacking = (clock: TestClock, leadSeconds?: number) => Promise<Backing>;
+
+const LEAD_SECONDS = 600;
 
 async function sign(store: SigningKeyStore, clock: TestClock, sub = 'user-1'): Promise<string> {
   return signJwt(await store.current(), { iss: ISSUER, sub, aud: 'api', client_id: 'app', scope: 'openid', jti: randomUUID() }, {
@@ -257,6 +260,72 @@ function signingKeyStoreContract(name: string, makeBacking: MakeBacking): void {
       expect(await backing.storedKids()).toEqual([ka.kid]);
     });
 
+    it('NFR-SEC-004: staged rotation publishes the new key at once and signs with it only from activatesAt, in every environment; the old key stays published for the retention after that', async () => {
+      const clock = new TestClock();
+      const backing = await makeBacking(clock, LEAD_SECONDS);
+      const a = backing.open();
+      const b = backing.open();
+      const old = (await a.current()).kid;
+      expect((await b.current()).kid).toBe(old);
+
+      const staged = await a.rotate(clock.now());
+      expect(staged.previousKid).toBe(old);
+      expect(staged.activatesAt).toBe(new Date(clock.now().getTime() + LEAD_SECONDS * 1000).toISOString());
+      // Published at once (also by an environment that has not seen the rotation yet, after its refresh)...
+      expect(await kidsOf(a)).toEqual([old, staged.kid].sort());
+      clock.advance(SIGNING_KEY_REFRESH_SECONDS + 1);
+      expect(await kidsOf(b)).toEqual([old, staged.kid].sort());
+      // ...but not signing: tokens still carry the old kid everywhere.
+      expect((await a.current()).kid).toBe(old);
+      expect((await b.current()).kid).toBe(old);
+
+      clock.advance(LEAD_SECONDS - SIGNING_KEY_REFRESH_SECONDS - 2);
+      expect((await a.current()).kid).toBe(old);
+      const beforeSwitch = await sign(b, clock);
+      expect(decodeProtectedHeader(beforeSwitch).kid).toBe(old);
+      clock.advance(1); // activatesAt: every environment switches by its clock, nothing is written
+      expect((await a.current()).kid).toBe(staged.kid);
+      expect((await b.current()).kid).toBe(staged.kid);
+      const afterSwitch = await sign(b, clock);
+      expect((await verifyWith(a, afterSwitch, clock)).protectedHeader.kid).toBe(staged.kid);
+      expect((await verifyWith(a, beforeSwitch, clock)).protectedHeader.kid).toBe(old);
+
+      clock.advance(RETAIN_SECONDS - 1);
+      expect(await kidsOf(backing.open())).toEqual([old, staged.kid].sort());
+      clock.advance(2);
+      expect(await kidsOf(backing.open())).toEqual([staged.kid]);
+      // The next write settles the records and destroys the retired key.
+      const third = await a.rotate(clock.now());
+      expect(third.previousKid).toBe(staged.kid);
+      expect((await backing.storedKids()).sort()).toEqual([staged.kid, third.kid].sort());
+      expect((await backing.open().current()).kid).toBe(staged.kid);
+    });
+
+    it('NFR-SEC-004: a staged rotation while another is pending is refused (ERR-VAL-409, nothing written); an immediate one replaces the pending key and signs at once', async () => {
+      const clock = new TestClock();
+      const backing = await makeBacking(clock, LEAD_SECONDS);
+      const store = backing.open();
+      const old = (await store.current()).kid;
+      const staged = await store.rotate(clock.now());
+      clock.advance(10);
+
+      const refused = await store.rotate(clock.now()).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConflictError);
+      expect((refused as AppError).code).toBe('ERR-VAL-409');
+      expect((await backing.storedKids()).sort()).toEqual([old, staged.kid].sort());
+
+      // A suspected compromise: the new key signs now, the pending one never signed and is destroyed.
+      const urgent = await store.rotate(clock.now(), { immediate: true });
+      expect(urgent.previousKid).toBe(old);
+      expect(urgent.activatesAt).toBe(clock.now().toISOString());
+      expect((await store.current()).kid).toBe(urgent.kid);
+      expect((await backing.open().current()).kid).toBe(urgent.kid);
+      expect((await backing.storedKids()).sort()).toEqual([old, urgent.kid].sort());
+      expect(await kidsOf(backing.open())).toEqual([old, urgent.kid].sort());
+      // Nothing is pending any more: a staged rotation is allowed again.
+      await expect(store.rotate(clock.now())).resolves.toMatchObject({ previousKid: urgent.kid });
+    });
+
     it(`NFR-SEC-004: another environment sees a rotation (within ${SIGNING_KEY_REFRESH_SECONDS} s) and its tokens keep verifying meanwhile`, async () => {
       const clock = new TestClock();
       const backing = await makeBacking(clock);
@@ -283,10 +352,10 @@ function signingKeyStoreContract(name: string, makeBacking: MakeBacking): void {
 // Local adapter: the key file
 
 function fileBacking(): MakeBacking {
-  return async (clock) => {
+  return async (clock, leadSeconds = 0) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cp-signing-'));
     return {
-      open: () => new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, clock: clock.now }),
+      open: () => new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: leadSeconds, clock: clock.now }),
       storedKids: async () => {
         try {
           const file = JSON.parse(readFileSync(join(dataDir, SIGNING_KEYS_FILE), 'utf8')) as { keys: { kid: string }[] };
@@ -304,7 +373,7 @@ signingKeyStoreContract('FileSigningKeyStore', fileBacking());
 describe('FileSigningKeyStore: the key file', () => {
   it('NFR-SEC-004: keys live in <dataDir>/signing-keys.json, mode 0600, with no temporary or lock file left behind', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cp-signing-'));
-    const store = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS });
+    const store = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: 0 });
     const key = await store.current();
     await store.rotate(new Date());
     expect(readdirSync(dataDir)).toEqual([SIGNING_KEYS_FILE]);
@@ -319,8 +388,8 @@ describe('FileSigningKeyStore: the key file', () => {
 
   it('NFR-SEC-004: a rotation by another process is seen at once (the file changed), without waiting for any interval', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cp-signing-'));
-    const a = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS });
-    const b = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS });
+    const a = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: 0 });
+    const b = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: 0 });
     await b.current();
     const { kid } = await a.rotate(new Date());
     expect((await b.current()).kid).toBe(kid);
@@ -329,11 +398,28 @@ describe('FileSigningKeyStore: the key file', () => {
   it('NFR-SEC-004: a corrupt key file is refused, never silently replaced (that would invalidate every token issued)', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cp-signing-'));
     writeFileSync(join(dataDir, SIGNING_KEYS_FILE), '{"version":1,"keys":[{"kid":"x"}]}', { mode: 0o600 });
-    const store = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS });
+    const store = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: 0 });
     const err = await store.current().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('ERR-SYS-500');
     expect(readFileSync(join(dataDir, SIGNING_KEYS_FILE), 'utf8')).toBe('{"version":1,"keys":[{"kid":"x"}]}');
+  });
+
+  it('NFR-SEC-004: a key file written before staged rotation (no activatesAt) keeps working and rotates', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cp-signing-'));
+    const first = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: 0 });
+    const { kid } = await first.current();
+    const path = join(dataDir, SIGNING_KEYS_FILE);
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { keys: Record<string, unknown>[] };
+    for (const k of file.keys) delete k['activatesAt'];
+    writeFileSync(path, JSON.stringify(file), { mode: 0o600 });
+
+    const store = new FileSigningKeyStore({ dataDir, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: LEAD_SECONDS });
+    expect((await store.current()).kid).toBe(kid);
+    const staged = await store.rotate(new Date());
+    expect(staged.previousKid).toBe(kid);
+    expect((await store.current()).kid).toBe(kid);
+    expect(await kidsOf(store)).toEqual([kid, staged.kid].sort());
   });
 });
 
@@ -428,7 +514,7 @@ interface KmsEnv {
   open(keyId?: string): { store: KmsWrappedSigningKeyStore; mock: KmsMock };
 }
 
-async function kmsEnv(clock = new TestClock()): Promise<KmsEnv> {
+async function kmsEnv(clock = new TestClock(), leadSeconds = 0): Promise<KmsEnv> {
   const { db, tableName } = await freshTable();
   const fake = new FakeKms();
   return {
@@ -438,13 +524,13 @@ async function kmsEnv(clock = new TestClock()): Promise<KmsEnv> {
     clock,
     open(keyId = KEY_ARN) {
       const { kms, mock } = fake.client();
-      return { store: new KmsWrappedSigningKeyStore({ db, tableName, kms, keyId, retainPreviousSeconds: RETAIN_SECONDS, clock: clock.now }), mock };
+      return { store: new KmsWrappedSigningKeyStore({ db, tableName, kms, keyId, retainPreviousSeconds: RETAIN_SECONDS, publishLeadSeconds: leadSeconds, clock: clock.now }), mock };
     },
   };
 }
 
-signingKeyStoreContract('KmsWrappedSigningKeyStore (DynamoDB Local, fake KMS)', async (clock) => {
-  const env = await kmsEnv(clock);
+signingKeyStoreContract('KmsWrappedSigningKeyStore (DynamoDB Local, fake KMS)', async (clock, leadSeconds) => {
+  const env = await kmsEnv(clock, leadSeconds);
   return {
     open: () => env.open().store,
     storedKids: async () => (await partitionItems(env.db, env.tableName)).filter((i) => i['entity'] === 'SigningKey').map((i) => String(i['kid'])),

@@ -5,9 +5,11 @@
  *
  * Table layout (partition SIGNING_KEY_PARTITION, key builders in shared/adapters/dynamo/keys.ts):
  * - one item per kid: public JWK, KMS ciphertext of the private JWK (base64), state, times;
- * - one pointer item naming the current kid. Rotation is one TransactWriteItems: put the new key, mark
- *   the old one previous, and swap the pointer on the condition that it still names the kid the rotation
- *   started from, so two concurrent rotations cannot both win.
+ * - one pointer item naming the current kid and a staged rotation's next kid. Rotation is one
+ *   TransactWriteItems that writes what planRotation (shared/domain/identity/key-rotation.ts) changed:
+ *   the new key, the records whose state changed, the deletion of retired keys, and the pointer, on the
+ *   condition that it still names the current and next kids the rotation started from, so two
+ *   concurrent rotations cannot both win. A next key starts to sign at its activatesAt without any write.
  *
  * The encryption context `{ purpose: 'token-signing', kid }` binds each ciphertext to its kid (a
  * ciphertext moved to another item does not decrypt) and is what the key policy's Decrypt condition
@@ -21,6 +23,7 @@ import { z } from 'zod';
 import { TABLE_SCHEMA } from '../../config/constants';
 import { AppError, ConflictError, InternalError, UnavailableError } from '../../domain/errors';
 import { generateSigningKey, importSigningKey, publishedJwk, type Es256PrivateJwk, type GeneratedSigningKey } from '../../domain/identity/jwt';
+import { planRotation, publishedAt, signingKidAt, type RotationOptions, type RotationOutcome } from '../../domain/identity/key-rotation';
 import type { ActiveSigningKey, SigningKeyStore } from '../../domain/identity/ports';
 import { translateDynamoError, type NamedCondition } from '../dynamo/errors';
 import { keys } from '../dynamo/keys';
@@ -33,12 +36,17 @@ export interface KmsWrappedSigningKeyStoreOptions {
   readonly keyId: string;
   /** How long a replaced key stays published: at least the longest token lifetime plus clock skew. */
   readonly retainPreviousSeconds: number;
+  /**
+   * How long a new key is published before it signs (staged rotation): at least the JWKS cache lifetime
+   * plus SIGNING_KEY_REFRESH_SECONDS.
+   */
+  readonly publishLeadSeconds: number;
   readonly clock?: () => Date;
 }
 
 /**
  * How stale this environment's view of the key records may get. A rotation elsewhere is picked up within
- * this interval; ADR-0005 requires it to stay shorter than the publication lead time of a new key.
+ * this interval; it must stay shorter than the publication lead time of a new key (publishLeadSeconds).
  */
 export const SIGNING_KEY_REFRESH_SECONDS = 60;
 /** When a refresh fails but a view is in hand, keep signing with it and retry after this long. */
@@ -62,11 +70,19 @@ const keyItemSchema = z.object({
   ciphertext: z.string().min(1),
   /** The KMS key ARN that Encrypt reported, so an alias later pointed elsewhere still decrypts old keys. */
   wrappingKeyId: z.string().min(1),
-  status: z.enum(['current', 'previous']),
+  status: z.enum(['current', 'previous', 'next']),
   createdAt: z.iso.datetime(),
   retireAfter: z.iso.datetime().nullable(),
+  /** When a next key starts to sign; absent on items written before staged rotation. */
+  activatesAt: z.iso.datetime().nullable().default(null),
 });
-const pointerItemSchema = z.object({ entity: z.literal(ENTITY.pointer), kid: b64url, updatedAt: z.iso.datetime() });
+const pointerItemSchema = z.object({
+  entity: z.literal(ENTITY.pointer),
+  kid: b64url,
+  /** A staged rotation's next key, until the next write settles it. */
+  nextKid: b64url.optional(),
+  updatedAt: z.iso.datetime(),
+});
 type KeyRecord = z.infer<typeof keyItemSchema>;
 
 function decode<T>(schema: z.ZodType<T>, item: unknown, what: string): T {
@@ -78,7 +94,9 @@ function decode<T>(schema: z.ZodType<T>, item: unknown, what: string): T {
 
 /** The key records as read at one moment. */
 interface View {
+  /** The pointer's current and next kids: what a rotation compares to detect a concurrent one. */
   readonly currentKid: string | null;
+  readonly nextKid: string | null;
   readonly records: ReadonlyMap<string, KeyRecord>;
   readonly readAt: number;
   /** When the next call should re-read: readAt + refresh interval, or sooner after a failed refresh. */
@@ -109,6 +127,9 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
     if (!Number.isFinite(options.retainPreviousSeconds) || options.retainPreviousSeconds < 0) {
       throw new RangeError('retainPreviousSeconds must be a non-negative number');
     }
+    if (!Number.isFinite(options.publishLeadSeconds) || options.publishLeadSeconds < 0) {
+      throw new RangeError('publishLeadSeconds must be a non-negative number');
+    }
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -124,7 +145,8 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
       await this.bootstrapping;
       view = await this.refresh();
     }
-    const kid = view.currentKid;
+    // The next key signs from its activation time on: every environment switches by its own clock.
+    const kid = signingKidAt([...view.records.values()], this.clock().getTime()) ?? view.currentKid;
     const record = kid === null ? undefined : view.records.get(kid);
     if (kid === null || record === undefined) throw new InternalError('no current signing key after creating one');
     let signer = this.signers.get(kid);
@@ -143,66 +165,66 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
 
   async publicJwks(): Promise<{ keys: JWK[] }> {
     const view = await this.currentView();
-    const now = this.clock().getTime();
     // Filtered on every call, not when cached: a retired key leaves the JWKS at its retireAfter exactly.
-    return {
-      keys: [...view.records.values()]
-        .filter((r) => r.kid === view.currentKid || (r.retireAfter !== null && Date.parse(r.retireAfter) > now))
-        .map((r) => publishedJwk(r.kid, r.publicJwk)),
-    };
+    return { keys: publishedAt([...view.records.values()], this.clock().getTime()).map((r) => publishedJwk(r.kid, r.publicJwk)) };
   }
 
-  async rotate(now: Date): Promise<{ kid: string; previousKid: string | null }> {
+  async rotate(now: Date, options: RotationOptions = {}): Promise<RotationOutcome> {
     // A fresh read, not the cached view: a stale view would only make the rotation fail its condition.
     const view = await this.refresh();
-    const expected = view.currentKid;
-    const next = await this.wrap(await generateSigningKey(), now);
-    if (expected === null) {
-      await this.writeFirst(next, now, 'The signing key was created concurrently; nothing was changed.');
+    const fresh = await this.wrap(await generateSigningKey(), now);
+    if (view.currentKid === null) {
+      await this.writeFirst(fresh, now, 'The signing key was created concurrently; nothing was changed.');
       this.invalidate();
-      return { kid: next.kid, previousKid: null };
+      return { kid: fresh.kid, previousKid: null, activatesAt: now.toISOString() };
     }
-    const retireAfter = new Date(now.getTime() + this.options.retainPreviousSeconds * 1000);
-    // Destruction (NFR-SEC-004): previous keys past retirement go in the same transaction. Their TTL
-    // would delete them too, but only within days.
-    const retired = [...view.records.values()].filter((r) => r.kid !== expected && r.retireAfter !== null && Date.parse(r.retireAfter) <= now.getTime());
+    const before = [...view.records.values()];
+    // Destruction (NFR-SEC-004): keys past retirement are not in the plan, so the transaction deletes them.
+    // Their TTL would delete them too, but only within days.
+    const { keys: after, outcome } = planRotation(before, fresh.record, now, { ...options, leadSeconds: this.options.publishLeadSeconds, retainSeconds: this.options.retainPreviousSeconds });
     const conflict: NamedCondition = { name: 'SigningKeyRotated', detail: 'The signing key was rotated concurrently; nothing was changed.' };
     const TableName = this.options.tableName;
+    const names = { '#status': 'status' };
+    type Item = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+    const items: Item[] = [];
+    for (const r of after) {
+      const was = view.records.get(r.kid);
+      if (was === undefined) items.push({ Put: { TableName, Item: keyItem(r), ConditionExpression: 'attribute_not_exists(PK)' } });
+      else if (was.status !== r.status || was.retireAfter !== r.retireAfter || was.activatesAt !== r.activatesAt) {
+        // The whole record, on the condition that it is still in the state this rotation read.
+        items.push({ Put: { TableName, Item: keyItem(r), ConditionExpression: '#status = :was', ExpressionAttributeNames: names, ExpressionAttributeValues: { ':was': was.status } } });
+      }
+    }
+    for (const r of before) {
+      if (!after.some((a) => a.kid === r.kid)) {
+        items.push({ Delete: { TableName, Key: keys.signingKey(r.kid), ConditionExpression: '#status = :was', ExpressionAttributeNames: names, ExpressionAttributeValues: { ':was': r.status } } });
+      }
+    }
+    const currentKid = after.find((r) => r.status === 'current')?.kid;
+    const nextKid = after.find((r) => r.status === 'next')?.kid;
+    if (currentKid === undefined) throw new InternalError('a rotation plan without a current key');
+    items.push({
+      Update: {
+        TableName,
+        Key: keys.signingKeyPointer(),
+        UpdateExpression: nextKid === undefined ? 'SET kid = :current, updatedAt = :now REMOVE nextKid' : 'SET kid = :current, nextKid = :next, updatedAt = :now',
+        ConditionExpression: view.nextKid === null ? 'kid = :expected AND attribute_not_exists(nextKid)' : 'kid = :expected AND nextKid = :expectedNext',
+        ExpressionAttributeValues: {
+          ':current': currentKid,
+          ':now': now.toISOString(),
+          ':expected': view.currentKid,
+          ...(nextKid === undefined ? {} : { ':next': nextKid }),
+          ...(view.nextKid === null ? {} : { ':expectedNext': view.nextKid }),
+        },
+      },
+    });
     await this.transact(
-      [
-        { Put: { TableName, Item: next.item, ConditionExpression: 'attribute_not_exists(PK)' } },
-        {
-          Update: {
-            TableName,
-            Key: keys.signingKey(expected),
-            UpdateExpression: 'SET #status = :previous, retireAfter = :retireAfter, #ttl = :ttl',
-            ConditionExpression: '#status = :current',
-            ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_SCHEMA.ttlAttribute },
-            ExpressionAttributeValues: {
-              ':previous': 'previous',
-              ':current': 'current',
-              ':retireAfter': retireAfter.toISOString(),
-              // Backstop for destruction if no rotation comes along to delete it.
-              ':ttl': Math.ceil(retireAfter.getTime() / 1000),
-            },
-          },
-        },
-        {
-          Update: {
-            TableName,
-            Key: keys.signingKeyPointer(),
-            UpdateExpression: 'SET kid = :next, updatedAt = :now',
-            ConditionExpression: 'kid = :expected',
-            ExpressionAttributeValues: { ':next': next.kid, ':expected': expected, ':now': now.toISOString() },
-          },
-        },
-        ...retired.map((r) => ({ Delete: { TableName, Key: keys.signingKey(r.kid) } })),
-      ],
-      [conflict, conflict, conflict],
+      items,
+      items.map(() => conflict),
     );
-    // This environment switches at once; others within SIGNING_KEY_REFRESH_SECONDS.
+    // This environment sees the change at once; others within SIGNING_KEY_REFRESH_SECONDS.
     this.invalidate();
-    return { kid: next.kid, previousKid: expected };
+    return outcome;
   }
 
   /** The cached view, re-read when older than the refresh interval. */
@@ -248,6 +270,7 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
   private async read(): Promise<View> {
     const records = new Map<string, KeyRecord>();
     let currentKid: string | null = null;
+    let nextKid: string | null = null;
     const readAt = this.clock().getTime();
     try {
       let start: Record<string, unknown> | undefined;
@@ -262,24 +285,28 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
           }),
         );
         for (const item of out.Items ?? []) {
-          if (item['entity'] === ENTITY.pointer) currentKid = decode(pointerItemSchema, item, 'signing key pointer').kid;
-          else {
+          if (item['entity'] === ENTITY.pointer) {
+            const pointer = decode(pointerItemSchema, item, 'signing key pointer');
+            currentKid = pointer.kid;
+            nextKid = pointer.nextKid ?? null;
+          } else {
             const r = decode(keyItemSchema, item, 'signing key');
             records.set(r.kid, r);
           }
         }
         start = out.LastEvaluatedKey;
       } while (start !== undefined);
-      // A Query is not a snapshot across items: it may see a rotation's new pointer but not (yet) its key.
-      if (currentKid !== null && !records.has(currentKid)) {
-        const out = await this.options.db.send(new GetCommand({ TableName: this.options.tableName, Key: keys.signingKey(currentKid), ConsistentRead: true }));
-        if (out.Item === undefined) throw new InternalError(`the signing key pointer names ${currentKid}, which has no record`);
-        records.set(currentKid, decode(keyItemSchema, out.Item, 'signing key'));
+      // A Query is not a snapshot across items: it may see a rotation's new pointer but not (yet) its keys.
+      for (const kid of [currentKid, nextKid]) {
+        if (kid === null || records.has(kid)) continue;
+        const out = await this.options.db.send(new GetCommand({ TableName: this.options.tableName, Key: keys.signingKey(kid), ConsistentRead: true }));
+        if (out.Item === undefined) throw new InternalError(`the signing key pointer names ${kid}, which has no record`);
+        records.set(kid, decode(keyItemSchema, out.Item, 'signing key'));
       }
     } catch (err) {
       throw translateDynamoError(err);
     }
-    return { currentKid, records, readAt, refreshAt: readAt + SIGNING_KEY_REFRESH_SECONDS * 1000 };
+    return { currentKid, nextKid, records, readAt, refreshAt: readAt + SIGNING_KEY_REFRESH_SECONDS * 1000 };
   }
 
   private async createFirst(): Promise<void> {
@@ -300,7 +327,7 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
     const TableName = this.options.tableName;
     await this.transact(
       [
-        { Put: { TableName, Item: first.item, ConditionExpression: 'attribute_not_exists(PK)' } },
+        { Put: { TableName, Item: keyItem(first.record), ConditionExpression: 'attribute_not_exists(PK)' } },
         {
           Put: {
             TableName,
@@ -359,8 +386,9 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
       status: 'current',
       createdAt: now.toISOString(),
       retireAfter: null,
+      activatesAt: null,
     };
-    return { kid: key.kid, item: { ...keys.signingKey(key.kid), ...record } };
+    return { kid: key.kid, record };
   }
 
   /** The one KMS call per kid per execution environment (NFR-PERF-004). */
@@ -399,7 +427,12 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
 
 interface Wrapped {
   readonly kid: string;
-  readonly item: Record<string, unknown>;
+  readonly record: KeyRecord;
+}
+
+/** A key record as stored; a replaced key carries a TTL as the backstop of its destruction. */
+function keyItem(r: KeyRecord): Record<string, unknown> {
+  return { ...keys.signingKey(r.kid), ...r, ...(r.retireAfter === null ? {} : { [TABLE_SCHEMA.ttlAttribute]: Math.ceil(Date.parse(r.retireAfter) / 1000) }) };
 }
 
 const privateJwkSchema: z.ZodType<Es256PrivateJwk> = publicJwkSchema.extend({ d: b64url });

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { ConflictError, InternalError, UnavailableError } from '../../domain/errors';
-import { generateSigningKey, importSigningKey, publishedJwk, type Es256PublicJwk } from '../../domain/identity/jwt';
+import { generateSigningKey, importSigningKey, publishedJwk } from '../../domain/identity/jwt';
+import { planRotation, publishedAt, signingKidAt, type RotationOptions, type RotationOutcome } from '../../domain/identity/key-rotation';
 import type { ActiveSigningKey, SigningKeyStore } from '../../domain/identity/ports';
 
 export const SIGNING_KEYS_FILE = 'signing-keys.json';
@@ -23,6 +24,8 @@ export interface FileSigningKeyStoreOptions {
   readonly dataDir: string;
   /** How long a replaced key stays published: at least the longest token lifetime plus clock skew. */
   readonly retainPreviousSeconds: number;
+  /** How long a new key is published before it signs (staged rotation): at least the JWKS cache lifetime. */
+  readonly publishLeadSeconds: number;
   readonly clock?: () => Date;
 }
 
@@ -33,21 +36,28 @@ const keyEntrySchema = z.object({
   privateJwk: publicJwkSchema.extend({ d: b64url }),
   publicJwk: publicJwkSchema,
   createdAt: z.iso.datetime(),
-  status: z.enum(['current', 'previous']),
-  /** null while current: a key's retirement clock starts when it stops signing. */
+  status: z.enum(['current', 'previous', 'next']),
+  /** null while nothing has replaced the key: its retirement clock starts when it stops signing. */
   retireAfter: z.iso.datetime().nullable(),
+  /** When a next key starts to sign; absent in files written before staged rotation. */
+  activatesAt: z.iso.datetime().nullable().default(null),
 });
 const fileSchema = z.object({ version: z.literal(1), keys: z.array(keyEntrySchema) });
 type KeyFile = z.infer<typeof fileSchema>;
 type KeyEntry = z.infer<typeof keyEntrySchema>;
 
-/** What stays in memory between calls: public data, plus the current key already imported (non-extractable). */
+/** What stays in memory between calls: public data, plus the signing key already imported (non-extractable). */
 interface Cached {
   /** inode + mtime + size: a rename gives a new inode, so a rewrite within one mtime tick is still seen. */
   readonly signature: string;
-  readonly published: readonly { kid: string; publicJwk: Es256PublicJwk; retireAfter: string | null }[];
-  readonly currentKid: string | null;
-  signer?: Promise<ActiveSigningKey>;
+  readonly keys: readonly Pick<KeyEntry, 'kid' | 'publicJwk' | 'status' | 'retireAfter' | 'activatesAt'>[];
+  /** kid → its imported key: the key that signs, and the next one once it does. */
+  readonly signers: Map<string, Promise<ActiveSigningKey>>;
+}
+
+/** Which keys sign now and next: what a rotation compares to detect a concurrent one. */
+function lineup(keys: readonly Pick<KeyEntry, 'kid' | 'status'>[]): string {
+  return `${keys.find((k) => k.status === 'current')?.kid ?? ''}|${keys.find((k) => k.status === 'next')?.kid ?? ''}`;
 }
 
 const LOCK_STALE_MS = 10_000;
@@ -63,63 +73,62 @@ export class FileSigningKeyStore implements SigningKeyStore {
     if (!Number.isFinite(options.retainPreviousSeconds) || options.retainPreviousSeconds < 0) {
       throw new RangeError('retainPreviousSeconds must be a non-negative number');
     }
+    if (!Number.isFinite(options.publishLeadSeconds) || options.publishLeadSeconds < 0) {
+      throw new RangeError('publishLeadSeconds must be a non-negative number');
+    }
     this.file = join(options.dataDir, SIGNING_KEYS_FILE);
     this.clock = options.clock ?? (() => new Date());
   }
 
   async current(): Promise<ActiveSigningKey> {
     let state = await this.load();
-    if (state === undefined || state.currentKid === null) {
+    if (state === undefined || signingKidAt(state.keys, this.clock().getTime()) === null) {
       // One creation per instance however many first requests arrive; other processes are held off by the lock.
       this.creating ??= this.createFirst().finally(() => (this.creating = undefined));
       await this.creating;
       state = await this.load();
     }
-    if (state === undefined || state.currentKid === null) throw new InternalError(`${this.file} has no current signing key after creating one`);
-    if (state.signer === undefined) {
-      const kid = state.currentKid;
-      // Only the non-extractable import of the current key stays in memory, never a private JWK.
-      state.signer = this.readFile().then((f) => {
+    const kid = state === undefined ? null : signingKidAt(state.keys, this.clock().getTime());
+    if (state === undefined || kid === null) throw new InternalError(`${this.file} has no current signing key after creating one`);
+    let signer = state.signers.get(kid);
+    if (signer === undefined) {
+      // Only the non-extractable import of the signing key stays in memory, never a private JWK.
+      signer = this.readFile().then((f) => {
         const entry = f?.keys.find((k) => k.kid === kid);
         if (entry === undefined) throw new InternalError(`signing key ${kid} vanished from ${this.file}`);
         return importSigningKey(entry.kid, entry.privateJwk);
       });
+      const signers = state.signers;
+      signers.set(kid, signer);
       // A failed import must not stick: the next call retries.
-      state.signer.catch(() => {
-        if (this.cached === state) delete state.signer;
+      signer.catch(() => {
+        if (signers.get(kid) === signer) signers.delete(kid);
       });
+      // Drop the imports of keys that no longer sign.
+      for (const other of signers.keys()) if (other !== kid) signers.delete(other);
     }
-    return state.signer;
+    return signer;
   }
 
   async publicJwks(): Promise<{ keys: JWK[] }> {
     const state = await this.load();
     if (state === undefined) return { keys: [] };
-    const now = this.clock().getTime();
-    return {
-      keys: state.published
-        .filter((k) => k.kid === state.currentKid || (k.retireAfter !== null && Date.parse(k.retireAfter) > now))
-        .map((k) => publishedJwk(k.kid, k.publicJwk)),
-    };
+    return { keys: publishedAt(state.keys, this.clock().getTime()).map((k) => publishedJwk(k.kid, k.publicJwk)) };
   }
 
-  async rotate(now: Date): Promise<{ kid: string; previousKid: string | null }> {
-    const expected = (await this.load())?.currentKid ?? null;
-    const next = await generateSigningKey();
+  async rotate(now: Date, options: RotationOptions = {}): Promise<RotationOutcome> {
+    const expected = lineup((await this.load())?.keys ?? []);
+    const fresh = await generateSigningKey();
     return this.withLock(async () => {
-      const file = (await this.readFile()) ?? { version: 1, keys: [] };
-      const current = file.keys.find((k) => k.status === 'current')?.kid ?? null;
-      if (current !== expected) {
+      const file = (await this.readFile()) ?? { version: 1 as const, keys: [] };
+      if (lineup(file.keys) !== expected) {
         throw new ConflictError('The signing key was rotated concurrently; nothing was changed.');
       }
-      const retireAfter = new Date(now.getTime() + this.options.retainPreviousSeconds * 1000).toISOString();
-      const keys: KeyEntry[] = file.keys
-        // Destruction (NFR-SEC-004): previous keys past their retirement leave the file for good.
-        .filter((k) => k.status === 'current' || (k.retireAfter !== null && Date.parse(k.retireAfter) > now.getTime()))
-        .map((k) => (k.status === 'current' ? { ...k, status: 'previous', retireAfter } : k));
-      keys.push({ kid: next.kid, privateJwk: next.privateJwk, publicJwk: next.publicJwk, createdAt: now.toISOString(), status: 'current', retireAfter: null });
+      const entry: KeyEntry = { kid: fresh.kid, privateJwk: fresh.privateJwk, publicJwk: fresh.publicJwk, createdAt: now.toISOString(), status: 'next', retireAfter: null, activatesAt: null };
+      // Destruction (NFR-SEC-004): keys past their retirement are not in the plan, so they leave the file.
+      const { keys, outcome } = planRotation(file.keys, entry, now, { ...options, leadSeconds: this.options.publishLeadSeconds, retainSeconds: this.options.retainPreviousSeconds });
       await this.writeFile({ version: 1, keys });
-      return { kid: next.kid, previousKid: current };
+      return outcome;
     });
   }
 
@@ -128,9 +137,9 @@ export class FileSigningKeyStore implements SigningKeyStore {
     const first = await generateSigningKey();
     await this.withLock(async () => {
       const file = await this.readFile();
-      if (file?.keys.some((k) => k.status === 'current')) return; // the loser keeps the winner's key
+      if (file?.keys.some((k) => k.status === 'current' || k.status === 'next')) return; // the loser keeps the winner's key
       const keys = file?.keys ?? [];
-      keys.push({ kid: first.kid, privateJwk: first.privateJwk, publicJwk: first.publicJwk, createdAt: this.clock().toISOString(), status: 'current', retireAfter: null });
+      keys.push({ kid: first.kid, privateJwk: first.privateJwk, publicJwk: first.publicJwk, createdAt: this.clock().toISOString(), status: 'current', retireAfter: null, activatesAt: null });
       await this.writeFile({ version: 1, keys });
     });
   }
@@ -153,8 +162,8 @@ export class FileSigningKeyStore implements SigningKeyStore {
     // The signature was taken before the read; if the file changed in between, the next call re-reads.
     this.cached = {
       signature,
-      published: file.keys.map((k) => ({ kid: k.kid, publicJwk: k.publicJwk, retireAfter: k.retireAfter })),
-      currentKid: file.keys.find((k) => k.status === 'current')?.kid ?? null,
+      keys: file.keys.map((k) => ({ kid: k.kid, publicJwk: k.publicJwk, status: k.status, retireAfter: k.retireAfter, activatesAt: k.activatesAt })),
+      signers: new Map(),
     };
     return this.cached;
   }
@@ -179,8 +188,10 @@ export class FileSigningKeyStore implements SigningKeyStore {
     if (!result.success) {
       throw new InternalError(`${this.file} is not a signing key file (${result.error.issues.map((i) => i.path.join('.')).join(', ')}); delete it to start over`);
     }
-    const current = result.data.keys.filter((k) => k.status === 'current');
-    if (current.length > 1) throw new InternalError(`${this.file} has ${current.length} current signing keys`);
+    for (const status of ['current', 'next'] as const) {
+      const n = result.data.keys.filter((k) => k.status === status).length;
+      if (n > 1) throw new InternalError(`${this.file} has ${n} ${status} signing keys`);
+    }
     return result.data;
   }
 

@@ -2,6 +2,7 @@
  * Ports of the identity context (issue #3). Adapters: shared/adapters/{local,aws,crypto,dynamo}/.
  */
 import type { JWK } from 'jose';
+import type { RotationOptions, RotationOutcome } from './key-rotation';
 
 /** A signing key as the token service uses it: ES256, identified by `kid`. */
 export interface ActiveSigningKey {
@@ -22,24 +23,25 @@ export interface SigningKeyStore {
    */
   current(): Promise<ActiveSigningKey>;
   /**
-   * Public keys to publish at the JWKS endpoint: the current key and the previous ones whose retireAfter
-   * is still in the future, each with `kid`, `use: 'sig'`, `alg: 'ES256'`. Read-only: never creates a
-   * key and never touches private key material, so the JWKS route needs no key permissions. Returns no
-   * keys before the first `current()`/`rotate()`.
+   * Public keys to publish at the JWKS endpoint (shared/domain/identity/key-rotation.ts): a next key, the
+   * signing key and the replaced ones whose retireAfter is still in the future, each with `kid`,
+   * `use: 'sig'`, `alg: 'ES256'`. Read-only: never creates a key and never touches private key material,
+   * so the JWKS route needs no key permissions. Returns no keys before the first `current()`/`rotate()`.
    */
   publicJwks(): Promise<{ keys: JWK[] }>;
   /**
-   * Rotation without downtime: a new key is created and published; it becomes current for signing, the
-   * old one stays published until `retainPreviousSeconds` have passed (≥ the longest token lifetime).
-   * Previous keys already past their retireAfter are destroyed. With no key yet, creates the first one
-   * (`previousKid: null`).
+   * Rotation without downtime (ADR-0005). Staged by default: the new key is published at once and signs
+   * from `activatesAt` = now + the store's publication lead, so relying parties' cached JWKS already hold
+   * it; the replaced key stays published until activation + `retainPreviousSeconds` (≥ the longest token
+   * lifetime). `immediate` (a suspected compromise) makes the new key sign at once and destroys a pending
+   * next key. A staged rotation while another is pending throws `ConflictError`. Retired keys are
+   * destroyed. With no key yet, creates the first one (`previousKid: null`), which signs at once.
    *
-   * Compare-and-swap on the key that was current when the call began: if another rotation (this or any
-   * other process) replaced it in the meantime, nothing is written and this throws `ConflictError`
-   * (ERR-VAL-409). Two concurrent rotations therefore never both win; the loser's caller re-reads and
-   * decides whether another rotation is still wanted.
+   * Compare-and-swap on the current and next keys as read when the call began: if another rotation (this
+   * or any other process) changed them in the meantime, nothing is written and this throws
+   * `ConflictError` (ERR-VAL-409). Two concurrent rotations therefore never both win.
    */
-  rotate(now: Date): Promise<{ kid: string; previousKid: string | null }>;
+  rotate(now: Date, options?: RotationOptions): Promise<RotationOutcome>;
 }
 
 export interface PasswordHasher {
