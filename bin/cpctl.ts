@@ -427,14 +427,15 @@ signingKeys
   .command('rotate')
   .description('Create a new signing key: published now, signing once relying parties can have seen it; the previous one stays published until tokens signed with it expire')
   .option('--now', 'sign with the new key at once and drop a pending one (suspected key compromise)')
-  .action(async (o: { now?: boolean }) => {
+  .option('--retire-previous', 'with --now: also remove every older key from the JWKS at once; tokens they signed stop verifying, clients refresh')
+  .action(async (o: { now?: boolean; retirePrevious?: boolean }) => {
     const client = await authedClient();
-    const r = await client.request<{ kid: string; previousKid: string | null; activatesAt: string }>('POST', '/v1/keys/rotate', { immediate: o.now === true });
-    print(r, () =>
-      o.now === true || r.previousKid === null
-        ? `signing with ${r.kid}${r.previousKid ? ` (previous ${r.previousKid} still published)` : ''}`
-        : `${r.kid} published; it signs from ${r.activatesAt} (${r.previousKid} signs until then and stays published after)`,
-    );
+    const r = await client.request<{ kid: string; previousKid: string | null; activatesAt: string }>('POST', '/v1/keys/rotate', { immediate: o.now === true, retirePrevious: o.retirePrevious === true });
+    print(r, () => {
+      if (o.retirePrevious === true) return `signing with ${r.kid}; every older key is retired and unpublished`;
+      if (o.now === true || r.previousKid === null) return `signing with ${r.kid}${r.previousKid ? ` (previous ${r.previousKid} still published)` : ''}`;
+      return `${r.kid} published; it signs from ${r.activatesAt} (${r.previousKid} signs until then and stays published after)`;
+    });
   });
 
 interface ApiKeyOut {

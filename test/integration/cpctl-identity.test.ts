@@ -108,13 +108,17 @@ describe('cpctl: applications, sessions and keys', () => {
     expect(await kidOfNewToken()).toBe(urgent.kid);
     const finalKids = ((await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     expect(finalKids.sort()).toEqual([urgent.kid, r.previousKid].sort());
+    // A compromise of the key store: every older key leaves the JWKS at once.
+    const wiped = JSON.parse((await cpctl('--json', 'signing-keys', 'rotate', '--now', '--retire-previous')).stdout) as { kid: string };
+    expect(((await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toEqual([wiped.kid]);
+    expect(await kidOfNewToken()).toBe(wiped.kid);
   });
 
   it('ERR-VAL-400: a rotation request with a malformed body is refused and changes no key', async () => {
     const op = await h.operatorToken();
     const jwks = async (): Promise<string[]> => ((await (await fetch(h.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid).sort();
     const before = await jwks();
-    for (const body of ['{"immediate":"yes"}', '{"immediate":true,"extra":1}', 'not json']) {
+    for (const body of ['{"immediate":"yes"}', '{"immediate":true,"extra":1}', '{"retirePrevious":true}', 'not json']) {
       const res = await fetch(h.url('/v1/keys/rotate'), { method: 'POST', headers: { authorization: `Bearer ${op}`, 'content-type': 'application/json' }, body });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { code: string }).code).toBe('ERR-VAL-400');

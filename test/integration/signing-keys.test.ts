@@ -326,6 +326,22 @@ function signingKeyStoreContract(name: string, makeBacking: MakeBacking): void {
       await expect(store.rotate(clock.now())).resolves.toMatchObject({ previousKid: urgent.kid });
     });
 
+    it('NFR-SEC-004: a compromise: an immediate rotation with retirePrevious destroys every older key, so their tokens stop verifying at once', async () => {
+      const clock = new TestClock();
+      const backing = await makeBacking(clock, LEAD_SECONDS);
+      const store = backing.open();
+      const old = (await store.current()).kid;
+      const before = await sign(store, clock);
+      const staged = await store.rotate(clock.now());
+      const urgent = await store.rotate(clock.now(), { immediate: true, retirePrevious: true });
+      expect(urgent.previousKid).toBe(old);
+      expect(await backing.storedKids()).toEqual([urgent.kid]);
+      expect(await kidsOf(backing.open())).toEqual([urgent.kid]);
+      expect((await backing.open().current()).kid).toBe(urgent.kid);
+      await expect(verifyWith(store, before, clock)).rejects.toThrow();
+      expect(staged.kid).not.toBe(urgent.kid);
+    });
+
     it(`NFR-SEC-004: another environment sees a rotation (within ${SIGNING_KEY_REFRESH_SECONDS} s) and its tokens keep verifying meanwhile`, async () => {
       const clock = new TestClock();
       const backing = await makeBacking(clock);

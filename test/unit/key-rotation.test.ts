@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../shared/domain/errors';
+import { ConflictError, ValidationError } from '../../shared/domain/errors';
 import { planRotation, publishedAt, signingKidAt, type KeySlot } from '../../shared/domain/identity/key-rotation';
 
 const T0 = Date.parse('2026-11-22T00:00:00.000Z');
@@ -49,6 +49,15 @@ describe('signing key life cycle (ADR-0005, NFR-SEC-004)', () => {
     const { keys, outcome } = planRotation(before, fresh, new Date(T0 + 1000), { ...o, immediate: true });
     expect(outcome).toEqual({ kid: 'new', previousKid: 'a', activatesAt: iso(T0 + 1000) });
     expect(keys).toEqual([slot('a', 'previous', T0 + 1000 + 900_000), slot('new', 'current')]);
+  });
+
+  it('a compromise: immediate + retirePrevious leaves the new key alone, every older one destroyed; retirePrevious alone is refused', () => {
+    const before = [slot('old', 'previous', T0 + 100_000), slot('a', 'current', T0 + 1_500_000), slot('b', 'next', null, T0 + 600_000)];
+    expect(() => planRotation(before, fresh, new Date(T0), { ...o, retirePrevious: true })).toThrow(ValidationError);
+    const { keys, outcome } = planRotation(before, fresh, new Date(T0), { ...o, immediate: true, retirePrevious: true });
+    expect(outcome).toEqual({ kid: 'new', previousKid: 'a', activatesAt: iso(T0) });
+    expect(keys).toEqual([slot('new', 'current')]);
+    expect(publishedAt(keys, T0).map((k) => k.kid)).toEqual(['new']);
   });
 
   it('with no lead, a rotation signs at once (the behaviour before staged rotation)', () => {

@@ -14,7 +14,7 @@
  * - An immediate rotation (a suspected compromise) makes the new key sign at once and discards a pending
  *   next key, which never signed anything.
  */
-import { ConflictError } from '../errors';
+import { ConflictError, ValidationError } from '../errors';
 
 /** The JWKS endpoint's `Cache-Control: max-age`: how long a relying party may reuse the key set it read. */
 export const JWKS_MAX_AGE_SECONDS = 300;
@@ -39,6 +39,12 @@ export interface KeySlot {
 export interface RotationOptions {
   /** Sign with the new key at once (and drop a pending next key): for a suspected key compromise. */
   readonly immediate?: boolean;
+  /**
+   * With `immediate` only: destroy every older key at once instead of keeping it published, so tokens
+   * signed with a compromised key stop verifying now. Sessions and (opaque) refresh tokens survive, so
+   * clients recover by refreshing rather than by signing in again.
+   */
+  readonly retirePrevious?: boolean;
 }
 
 export interface RotationOutcome {
@@ -84,6 +90,9 @@ export function planRotation<T extends KeySlot>(
   o: { readonly leadSeconds: number; readonly retainSeconds: number } & RotationOptions,
 ): { keys: T[]; outcome: RotationOutcome } {
   const t = now.getTime();
+  if (o.retirePrevious === true && o.immediate !== true) {
+    throw new ValidationError('Retiring the previous keys at once needs an immediate rotation.', [{ location: 'body', pointer: '/retirePrevious', detail: 'needs immediate: true' }]);
+  }
   const pending = pendingAt(keys, t);
   if (pending !== undefined && o.immediate !== true) {
     throw new ConflictError(`A rotation is already pending: key ${pending.kid} signs from ${pending.activatesAt}. Rotate immediately to replace it.`);
@@ -102,6 +111,10 @@ export function planRotation<T extends KeySlot>(
     // First key: it signs at once, whatever was asked.
     settled.push({ ...fresh, status: 'current', retireAfter: null, activatesAt: null });
     return { keys: settled, outcome: { kid: fresh.kid, previousKid: null, activatesAt: iso(t) } };
+  }
+  if (o.retirePrevious === true) {
+    // Every older key is suspect: none stays published, and the next write has nothing left to destroy.
+    return { keys: [{ ...fresh, status: 'current', retireAfter: null, activatesAt: null }], outcome: { kid: fresh.kid, previousKid: signing, activatesAt: iso(t) } };
   }
   const activates = o.immediate === true ? t : t + o.leadSeconds * 1000;
   const retireAfter = iso(activates + o.retainSeconds * 1000);
