@@ -2,9 +2,10 @@
  * cpctl — the control plane's CLI for operators and developers. Every command can print JSON (`--json`)
  * for scripts; errors go to stderr as one line (or the problem document with --json) and exit non-zero.
  */
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ApiClient, ApiProblem } from '../shared/cli/api-client';
-import { formatVerifyReport, verifyAuditTrail } from '../shared/cli/audit-verify';
+import { formatVerifyReport, parsePreviousDigestKey, verifyAuditTrail } from '../shared/cli/audit-verify';
 import { configDir, loadState, saveState, type CliState, type Profile } from '../shared/cli/config-store';
 import { loginWithDeviceCode, loginWithPassword, refreshTokens, type OperatorTokens } from '../shared/cli/operator-login';
 import { PLANS, TENANT_STATUSES } from '../shared/domain/tenant';
@@ -515,11 +516,34 @@ audit
   .description('Recompute the tamper-evidence chain (signed digests, batches, record hashes) and name every altered, missing or reordered record; exit 1 on tampering')
   .option('--from-seq <n>', 'check the records of digests from this sequence number on (default: all)')
   .option('--key-sha256 <hex>', "refuse unless the digest signing key's SPKI has this SHA-256 (pin it from KMS GetPublicKey)")
-  .action(async (o: { fromSeq?: string; keySha256?: string }) => {
+  .option(
+    '--previous-key <keyId=file>',
+    'public key of an earlier digest signing key, for digests signed before the key was replaced: the file holds PEM or the base64 DER of `aws kms get-public-key --query PublicKey --output text` (repeatable)',
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
+  .action(async (o: { fromSeq?: string; keySha256?: string; previousKey: string[] }) => {
     const fromSeq = o.fromSeq === undefined ? undefined : Number(o.fromSeq);
     if (fromSeq !== undefined && (!Number.isInteger(fromSeq) || fromSeq < 1)) throw new UsageError('--from-seq must be a positive integer');
+    const previousKeys = o.previousKey.map((spec) => {
+      // Split at the first '=': key ids (KMS ARNs, local:<thumbprint>) contain ':' and '/', never '='.
+      const at = spec.indexOf('=');
+      if (at <= 0) throw new UsageError('--previous-key needs <keyId>=<file>');
+      const file = spec.slice(at + 1);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        throw new UsageError(`--previous-key: cannot read ${file}`);
+      }
+      try {
+        return parsePreviousDigestKey(spec.slice(0, at), text);
+      } catch (err) {
+        throw new UsageError(err instanceof Error ? err.message : String(err));
+      }
+    });
     const client = await authedClient();
-    const report = await verifyAuditTrail(client, { ...(fromSeq !== undefined ? { fromSeq } : {}), ...(o.keySha256 !== undefined ? { keySha256: o.keySha256 } : {}) });
+    const report = await verifyAuditTrail(client, { ...(fromSeq !== undefined ? { fromSeq } : {}), ...(o.keySha256 !== undefined ? { keySha256: o.keySha256 } : {}), previousKeys });
     print(report, () => formatVerifyReport(report));
     if (report.tampered) process.exitCode = 1;
   });

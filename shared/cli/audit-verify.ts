@@ -4,6 +4,7 @@
  * server supplies bytes, never a verdict: every signature, batch hash and record hash is recomputed
  * locally (shared/domain/audit-digest.ts), and the public key can be pinned by its fingerprint.
  */
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { RETENTION } from '../config/constants';
 import {
@@ -46,13 +47,46 @@ export interface VerifyOptions {
   readonly fromSeq?: number;
   /** Expected sha256 (hex) of the signing key's SPKI; verification refuses another key. */
   readonly keySha256?: string;
+  /**
+   * Public keys of earlier digest signing keys, supplied out of band (KMS GetPublicKey of the old key):
+   * the API serves only the current one, and a KMS asymmetric key is replaced, not rotated (ADR-0008).
+   */
+  readonly previousKeys?: readonly PreviousDigestKey[];
   readonly now?: Date;
+}
+
+export interface PreviousDigestKey {
+  /** The key id the digests name (a KMS key ARN in AWS, `local:<thumbprint>` locally). */
+  readonly keyId: string;
+  /** DER SubjectPublicKeyInfo. */
+  readonly spki: Uint8Array;
+}
+
+/**
+ * An earlier key as `cpctl audit verify --previous-key <keyId>=<file>` reads it: the file holds the SPKI
+ * as PEM or as the base64 DER that `aws kms get-public-key --query PublicKey --output text` prints. Only
+ * P-256 keys are accepted, the only kind that signs digests.
+ */
+export function parsePreviousDigestKey(keyId: string, text: string): PreviousDigestKey {
+  if (keyId.trim() === '') throw new Error('--previous-key needs <keyId>=<file>');
+  let key: KeyObject;
+  try {
+    key = text.includes('-----BEGIN') ? createPublicKey(text) : createPublicKey({ key: Buffer.from(text.trim(), 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new Error(`the previous key for ${keyId} is not a public key (PEM, or base64 DER SubjectPublicKeyInfo)`);
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new Error(`the previous key for ${keyId} is not a P-256 key`);
+  }
+  return { keyId, spki: new Uint8Array(key.export({ type: 'spki', format: 'der' })) };
 }
 
 export interface VerifyReport extends VerifyChainResult {
   readonly fromSeq: number;
   readonly keyId: string;
   readonly keySha256: string;
+  /** The earlier keys supplied, with their fingerprints, so the report says what vouched for old digests. */
+  readonly previousKeys: readonly { keyId: string; keySha256: string }[];
 }
 
 async function get<T>(client: ApiClient, schema: z.ZodType<T>, path: string): Promise<T> {
@@ -109,16 +143,19 @@ export async function verifyAuditTrail(client: ApiClient, o: VerifyOptions = {})
   }
 
   const signingKey = key;
+  const earlier = new Map((o.previousKeys ?? []).map((k) => [k.keyId, k.spki]));
   const result = verifyChain({
     digests,
-    publicKeyOf: (keyId) => (keyId === signingKey.keyId ? signingKey.spki : undefined),
+    // The served key wins for its own id: a supplied key cannot stand in for the current one.
+    publicKeyOf: (keyId) => (keyId === signingKey.keyId ? signingKey.spki : earlier.get(keyId)),
     batchOf: (seq, index) => batches.get(`${seq}/${index}`),
     storedAt: (pk, sk) => stored.get(recordKey(pk, sk)) ?? null,
     checkRecordsFromSeq: fromSeq,
     now: o.now ?? new Date(),
     retentionDays: RETENTION.auditDays,
   });
-  return { ...result, fromSeq, keyId: signingKey.keyId, keySha256 };
+  const previousKeys = [...earlier].filter(([id]) => id !== signingKey.keyId).map(([id, spki]) => ({ keyId: id, keySha256: keyFingerprint(spki) }));
+  return { ...result, fromSeq, keyId: signingKey.keyId, keySha256, previousKeys };
 }
 
 function findingLine(f: Finding): string {
@@ -132,6 +169,7 @@ export function formatVerifyReport(r: VerifyReport): string {
   const info = r.findings.filter((f) => !f.tampering);
   const range = r.latest ? `digests ${r.fromSeq}..${r.latest.seq} (newest ends ${r.latest.periodEnd})` : 'no digests';
   const lines = [`Verified ${range}: ${r.batches} batches, ${r.records} records; signing key ${r.keyId} (sha256 ${r.keySha256}).`];
+  for (const k of r.previousKeys) lines.push(`Earlier signing key supplied: ${k.keyId} (sha256 ${k.keySha256}).`);
   if (tampering.length > 0) lines.push('', `TAMPERING: ${tampering.length} finding(s)`, ...tampering.map(findingLine));
   if (info.length > 0) lines.push('', `Accounted for (informational): ${info.length}`, ...info.map(findingLine));
   lines.push('', tampering.length > 0 ? 'Result: the audit trail was TAMPERED WITH.' : 'Result: the audit trail is intact.');
