@@ -118,13 +118,9 @@ export function planRotation<T extends KeySlot>(
   }
   const activates = o.immediate === true ? t : t + o.leadSeconds * 1000;
   const retireAfter = iso(activates + o.retainSeconds * 1000);
-  const out = settled.map((k) => (k.kid === signing ? { ...k, retireAfter } : k));
-  if (activates <= t) {
-    // Signs at once: the old key is previous from now on.
-    for (let i = 0; i < out.length; i++) if (out[i]!.kid === signing) out[i] = { ...out[i]!, status: 'previous' };
-    out.push({ ...fresh, status: 'current', retireAfter: null, activatesAt: null });
-  } else {
-    out.push({ ...fresh, status: 'next', retireAfter: null, activatesAt: iso(activates) });
-  }
+  const atOnce = activates <= t;
+  // The key that signs now gets its retirement clock; if the new key signs at once, it is previous already.
+  const out = settled.map((k): T => (k.kid === signing ? { ...k, retireAfter, status: atOnce ? 'previous' : 'current' } : k));
+  out.push(atOnce ? { ...fresh, status: 'current', retireAfter: null, activatesAt: null } : { ...fresh, status: 'next', retireAfter: null, activatesAt: iso(activates) });
   return { keys: out, outcome: { kid: fresh.kid, previousKid: signing, activatesAt: iso(activates) } };
 }
