@@ -218,10 +218,6 @@ class LocalContext implements Context {
   succeed(): void {}
 }
 
-function lambdaContext(route: RouteDef, requestId: string): Context {
-  return new LocalContext(route, requestId);
-}
-
 /**
  * The routes a path can match, in table order: the literal routes with exactly this path and the
  * parameterised ones with as many segments (a parameter matches one segment). Same answer as trying
@@ -277,7 +273,7 @@ export function createLocalApi(options: LocalApiOptions): Server {
         if (body === 'too-large') return gatewayProblem(res, 413, 'ERR-VAL-400', 'Request entity too large');
         const event = buildEvent(req, url, route, m, body, scanned);
         const handler = await load(route.def);
-        const result = await handler(event, lambdaContext(route.def, event.requestContext.requestId));
+        const result = await handler(event, new LocalContext(route.def, event.requestContext.requestId));
         let headers = result.headers as Record<string, string | string[]> | undefined;
         if (result.multiValueHeaders) {
           headers = { ...headers };

@@ -81,14 +81,16 @@ export class FileSigningKeyStore implements SigningKeyStore {
   }
 
   async current(): Promise<ActiveSigningKey> {
+    const signingIn = (s: Cached | undefined): string | null => (s === undefined ? null : signingKidAt(s.keys, this.clock().getTime()));
     let state = await this.load();
-    if (state === undefined || signingKidAt(state.keys, this.clock().getTime()) === null) {
+    let kid = signingIn(state);
+    if (kid === null) {
       // One creation per instance however many first requests arrive; other processes are held off by the lock.
       this.creating ??= this.createFirst().finally(() => (this.creating = undefined));
       await this.creating;
       state = await this.load();
+      kid = signingIn(state);
     }
-    const kid = state === undefined ? null : signingKidAt(state.keys, this.clock().getTime());
     if (state === undefined || kid === null) throw new InternalError(`${this.file} has no current signing key after creating one`);
     let signer = state.signers.get(kid);
     if (signer === undefined) {
