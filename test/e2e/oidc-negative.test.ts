@@ -250,3 +250,77 @@ describe('Sessions and revocation (FR-AUTH-005)', () => {
     expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|Error:/);
   });
 });
+
+describe('Session timeouts (FR-AUTH-005: idle and absolute)', () => {
+  // Its own tenant: the Owner of the main one is at its sign-in throttle (10 per 15 min) in this file.
+  let own: TenantWithOwner;
+  beforeAll(async () => {
+    own = await tenantWithOwner(h, 'neg-timeouts', h.dataDir);
+    await enableApp(h, own.tenantId, app.clientId);
+  });
+
+  /** Signs in (the browser keeps the session cookie) and redeems the code; the session item is found by the ID token's sid. */
+  async function signedInSession() {
+    const browser = new Browser();
+    const r = await signIn(browser, authorizeUrl({ tenant: own.domain }), { email: own.ownerEmail, password: OWNER_PASSWORD });
+    const tokens = (await exchange(new URL(r.callback!).searchParams.get('code')!)).body;
+    const claims = JSON.parse(Buffer.from(tokens['id_token']!.split('.')[1]!, 'base64url').toString()) as { sid: string; sub: string };
+    const key = { PK: `TENANT#${own.tenantId}`, SK: `USER#${claims.sub}#SESSION#${claims.sid}` };
+    const session = async () => (await h.items(key.PK)).find((i) => i['SK'] === key.SK)!;
+    const set = (attrs: Record<string, string>) =>
+      h.db.send(new UpdateCommand({
+        TableName: h.cp.tableName,
+        Key: key,
+        UpdateExpression: `SET ${Object.keys(attrs).map((a, i) => `#a${i} = :v${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(Object.keys(attrs).map((a, i) => [`#a${i}`, a])),
+        ExpressionAttributeValues: Object.fromEntries(Object.values(attrs).map((v, i) => [`:v${i}`, v])),
+      }));
+    return { browser, tokens, session, set };
+  }
+  const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+  const ahead = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+  it('FR-AUTH-005: past its idle timeout a session ends its refresh token, userinfo and introspection, and SSO (prompt=none → login_required)', async () => {
+    const s = await signedInSession();
+    expect(await userinfo(s.tokens['access_token']!)).toBe(200);
+    await s.set({ idleExpiresAt: ago(1000) });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: s.tokens['refresh_token'] })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await userinfo(s.tokens['access_token']!)).toBe(401);
+    expect(await introspect(s.tokens['access_token']!)).toBe(false);
+    expect(await introspect(s.tokens['refresh_token']!)).toBe(false);
+    const sso = await s.browser.request(authorizeUrl({ tenant: own.domain, prompt: 'none' }));
+    expect(new URL(sso.location!).searchParams.get('error')).toBe('login_required');
+  });
+
+  it('FR-AUTH-005: past its absolute timeout a session ends its refresh token however recently it was used', async () => {
+    const s = await signedInSession();
+    await s.set({ absoluteExpiresAt: ago(1000), idleExpiresAt: ahead(3_600_000), lastSeenAt: ago(0) });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: s.tokens['refresh_token'] })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await userinfo(s.tokens['access_token']!)).toBe(401);
+    expect(await introspect(s.tokens['refresh_token']!)).toBe(false);
+  });
+
+  it('FR-AUTH-005: a refresh is session activity: the idle timeout slides (written at most once a minute), the absolute one does not', async () => {
+    const s = await signedInSession();
+    const before = await s.session();
+    // Last seen two minutes ago, 30 s of idle time left: without the slide the session would die in 30 s.
+    await s.set({ lastSeenAt: ago(120_000), idleExpiresAt: ahead(30_000) });
+    const r1 = await token({ grant_type: 'refresh_token', refresh_token: s.tokens['refresh_token'] });
+    expect(r1.status).toBe(200);
+    const slid = await s.session();
+    expect(Date.parse(String(slid['idleExpiresAt']))).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+    expect(Date.parse(String(slid['lastSeenAt']))).toBeGreaterThan(Date.now() - 60_000);
+    expect(slid['absoluteExpiresAt']).toBe(before['absoluteExpiresAt']);
+    // Within the minute, a refresh writes nothing to the session.
+    const r2 = await token({ grant_type: 'refresh_token', refresh_token: r1.body['refresh_token'] });
+    expect(r2.status).toBe(200);
+    expect((await s.session())['lastSeenAt']).toBe(slid['lastSeenAt']);
+    // A refresh token ends with its session at the latest: introspection's exp is the session's absolute limit.
+    const res = await fetch(h.url('/introspect'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: r2.body['refresh_token']! }),
+    });
+    expect(await res.json()).toMatchObject({ active: true, exp: Math.floor(Date.parse(String(before['absoluteExpiresAt'])) / 1000) });
+  });
+});

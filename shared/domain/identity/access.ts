@@ -33,6 +33,21 @@ export function sessionLive(s: Session, now: Date): AccessDenial | null {
   return null;
 }
 
+/**
+ * Sliding idle timeout (FR-AUTH-005): activity moves a session's idle expiry, but the write happens at most
+ * once per SESSION_TOUCH_INTERVAL_MS, so neither page navigation nor an app's refresh loop costs a table
+ * write per request. Activity is a visit to /authorize with the session cookie and a refresh_token grant:
+ * refresh tokens are bound to their session, so an app that keeps refreshing keeps its session alive, as
+ * Keycloak's refresh keeps the SSO session alive. The absolute timeout never moves.
+ */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
+
+/** The new lastSeenAt and idleExpiresAt when a touch is due, or null when the last one is recent enough. */
+export function sessionTouch(s: Session, now: Date, idleSeconds: number): { lastSeenAt: string; idleExpiresAt: string } | null {
+  if (now.getTime() - Date.parse(s.lastSeenAt) <= SESSION_TOUCH_INTERVAL_MS) return null;
+  return { lastSeenAt: now.toISOString(), idleExpiresAt: new Date(now.getTime() + idleSeconds * 1000).toISOString() };
+}
+
 export async function checkLive(
   store: IdentityStore,
   ids: LiveIds,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ManagedApp } from './apps';
-import { sessionLive } from './access';
+import { sessionLive, sessionTouch } from './access';
 import type { AuthorizationRequest, IdentityLifetimes, LoginUser, Session } from './model';
 import { formatOpaque, parseOpaque, randomSecret, redirectWith, sha256, type AuthorizeValidation } from './oauth';
 import type { IdentityStore, PasswordHasher } from './ports';
@@ -149,10 +149,8 @@ export class LoginService {
     if (sessionLive(session, now)) return null;
     const [tenant, user] = await Promise.all([this.d.store.getTenant(tenantId), this.d.store.getUser(tenantId, userId)]);
     if (!tenant || tenant.status !== 'Active' || !user || user.status !== 'Active') return null;
-    // Sliding idle timeout, written at most once a minute so navigation does not cost a write per page.
-    if (now.getTime() - Date.parse(session.lastSeenAt) > 60_000) {
-      await this.d.store.touchSession(session, now.toISOString(), new Date(now.getTime() + this.d.lifetimes.sessionIdleSeconds * 1000).toISOString());
-    }
+    const touch = sessionTouch(session, now, this.d.lifetimes.sessionIdleSeconds);
+    if (touch) await this.d.store.touchSession(session, touch.lastSeenAt, touch.idleExpiresAt);
     return { session, tenant, user };
   }
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { clientSecretMatches, type ManagedApp } from './apps';
-import { checkLive, type AccessDenial } from './access';
+import { checkLive, sessionTouch, type AccessDenial } from './access';
 import { atHash, signJwt } from './jwt';
 import type { IdentityLifetimes, RefreshFamily } from './model';
 import { formatOpaque, OAuthError, parseOpaque, pkceMatches, randomSecret, sha256 } from './oauth';
@@ -204,6 +204,11 @@ export class TokenService {
       scope = requested.join(' ');
     }
     if (!loaded.ok) throw invalidGrant(loaded.denial);
+    // A refresh is session activity (FR-AUTH-005): without this an app that refreshes all day would still
+    // lose its session, and with it the refresh token, one idle timeout after the user's last sign-in page.
+    // Before the rotation, so that a failed write leaves the presented token valid for a retry.
+    const touch = sessionTouch(loaded.ctx.session, now, this.d.lifetimes.sessionIdleSeconds);
+    if (touch) await this.d.store.touchSession(loaded.ctx.session, touch.lastSeenAt, touch.idleExpiresAt);
     const secret = randomSecret();
     // Two concurrent refreshes with one token: the conditional write lets exactly one rotate.
     if (!(await this.d.store.rotateRefreshFamily(family, presented, sha256(secret)))) throw invalidGrant('concurrent refresh lost the race');
@@ -268,7 +273,9 @@ export class TokenService {
       if (!family || family.clientId !== app.id || family.sessionId !== sessionId || family.status !== 'Active' || family.currentHash !== sha256(refresh.secret)) return { active: false };
       if (Date.parse(family.absoluteExpiresAt) <= now.getTime()) return { active: false };
       if (!live.ok) return { active: false };
-      return { active: true, token_type: 'refresh_token', client_id: family.clientId, sub: userId, scope: family.scope, tenant_id: tenantId, exp: epoch(family.absoluteExpiresAt), iss: this.d.issuer };
+      // A refresh token ends with its session at the latest, so its exp is the earlier of the two absolute limits.
+      const exp = Math.min(epoch(family.absoluteExpiresAt), epoch(live.ctx.session.absoluteExpiresAt));
+      return { active: true, token_type: 'refresh_token', client_id: family.clientId, sub: userId, scope: family.scope, tenant_id: tenantId, exp, iss: this.d.issuer };
     }
     const state = await this.accessTokenState(token);
     if (!state.active) return { active: false };
