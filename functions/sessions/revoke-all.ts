@@ -1,4 +1,4 @@
-import { userSessionsParams } from '../../shared/api/sessions';
+import { revocationReason, userSessionsParams } from '../../shared/api/sessions';
 import { NotFoundError } from '../../shared/domain/errors';
 import { subjectOf } from '../../shared/domain/principal';
 import { requirePermission } from '../../shared/domain/user-admin';
@@ -13,7 +13,7 @@ export const handler = defineHandler({
     requirePermission(subjectOf(principal), 'user.sessions.revoke', params.id);
     const store = deps.identity.store;
     if (!(await store.getUser(params.id, params.userId))) throw new NotFoundError('No such user in this tenant.');
-    const revoked = await store.revokeAllUserSessions(params.id, params.userId, 'revoked by operator', deps.clock.now().toISOString());
+    const revoked = await store.revokeAllUserSessions(params.id, params.userId, revocationReason(principal), deps.clock.now().toISOString());
     return { status: 200, body: { revoked }, audit: { resource: `user:${params.userId}`, tenantId: params.id, details: { sessionsEnded: revoked } } };
   },
 });

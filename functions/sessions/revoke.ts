@@ -1,4 +1,4 @@
-import { oneSessionParams } from '../../shared/api/sessions';
+import { oneSessionParams, revocationReason } from '../../shared/api/sessions';
 import { NotFoundError } from '../../shared/domain/errors';
 import { subjectOf } from '../../shared/domain/principal';
 import { requirePermission } from '../../shared/domain/user-admin';
@@ -14,7 +14,7 @@ export const handler = defineHandler({
     const store = deps.identity.store;
     const session = await store.getSession(params.id, params.userId, params.sessionId);
     if (!session) throw new NotFoundError('No such session.');
-    const ended = await store.revokeSession(params.id, params.userId, params.sessionId, 'revoked by operator', deps.clock.now().toISOString());
+    const ended = await store.revokeSession(params.id, params.userId, params.sessionId, revocationReason(principal), deps.clock.now().toISOString());
     return { status: 200, body: { revoked: ended ? 1 : 0 }, audit: { resource: `session:${params.sessionId}`, tenantId: params.id, details: { userId: params.userId, wasActive: ended } } };
   },
 });

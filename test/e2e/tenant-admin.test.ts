@@ -122,6 +122,27 @@ describe('Tenant administration journey (FR-TENANT-001/002/004/006/007)', () => 
     expect(await statusList('Disabled')).toEqual([]);
   });
 
+  it('UC-TENANT-SESSION-REVOKE, FR-AUTH-005: an Administrator lists a user’s sessions and ends one, then all; the sessions say a tenant administrator ended them', async () => {
+    const first = (await login(a.domain, userEmail, PASSWORD))!;
+    const second = (await login(a.domain, userEmail, PASSWORD))!;
+    const path = `/v1/tenants/${a.tenantId}/users/${userId}/sessions`;
+    const listed = async () => (await api(h, 'GET', path, { token: admin.access_token })).body['items'] as { id: string; status: string; revokedReason: string | null }[];
+    const firstSid = String(first.claims()?.['sid']);
+    const secondSid = String(second.claims()?.['sid']);
+    expect((await listed()).filter((x) => x.status === 'Active').map((x) => x.id)).toEqual(expect.arrayContaining([firstSid, secondSid]));
+
+    expect(await api(h, 'DELETE', `${path}/${firstSid}`, { token: admin.access_token })).toMatchObject({ status: 200, body: { revoked: 1 } });
+    expect(await refreshStatus(first)).toBe(400);
+    expect(await userinfoStatus(second)).toBe(200);
+    expect(await api(h, 'DELETE', path, { token: admin.access_token })).toMatchObject({ status: 200 });
+    expect(await userinfoStatus(second)).toBe(401);
+    expect(await refreshStatus(second)).toBe(400);
+    const ended = (await listed()).filter((x) => x.id === firstSid || x.id === secondSid);
+    expect(ended).toEqual([expect.objectContaining({ status: 'Revoked', revokedReason: 'revoked by tenant administrator' }), expect.objectContaining({ status: 'Revoked', revokedReason: 'revoked by tenant administrator' })]);
+    const audit = await auditActions(a.tenantId);
+    expect(audit).toEqual(expect.arrayContaining(['session.revoke:Success', 'session.revoke_all:Success']));
+  });
+
   it('FR-TENANT-004: nobody demotes, disables or deletes the last Owner', async () => {
     for (const [method, body] of [['PATCH', { role: 'Administrator' }], ['PATCH', { status: 'Disabled' }], ['DELETE', undefined]] as const) {
       const res = await api(h, method, `/v1/tenants/${a.tenantId}/users/${a.ownerId}`, { token: owner.access_token, ...(body ? { body } : {}) });

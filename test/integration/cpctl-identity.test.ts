@@ -126,7 +126,7 @@ describe('cpctl: applications, sessions and keys', () => {
     expect(await jwks()).toEqual(before);
   });
 
-  it('ERR-AUTH-403: a developer cannot rotate keys or list sessions (operators only)', async () => {
+  it('ERR-AUTH-403: a developer cannot rotate keys or list sessions (operators; sessions also the tenant’s own Owners and Administrators)', async () => {
     const dev = await h.developerToken();
     for (const [method, path] of [['POST', '/v1/keys/rotate'], ['GET', `/v1/tenants/${tenant.tenantId}/users/${tenant.ownerId}/sessions`]] as const) {
       const res = await fetch(h.url(path), { method, headers: { authorization: `Bearer ${dev}` } });
