@@ -28,7 +28,7 @@ import { createDocumentClient } from '../../shared/adapters/dynamo/client';
 import { keys } from '../../shared/adapters/dynamo/keys';
 import { ensureTable } from '../../shared/adapters/dynamo/table-admin';
 import { FileSigningKeyStore, SIGNING_KEYS_FILE } from '../../shared/adapters/local/file-signing-keys';
-import { AppError, ConflictError } from '../../shared/domain/errors';
+import { AppError, ConflictError, ValidationError } from '../../shared/domain/errors';
 import { signJwt } from '../../shared/domain/identity/jwt';
 import type { SigningKeyStore } from '../../shared/domain/identity/ports';
 
@@ -591,6 +591,19 @@ describe('KmsWrappedSigningKeyStore: KMS use (ADR-0005 option b)', () => {
     }
     expect(keyItems.find((i) => i['kid'] === first.kid)).toMatchObject({ status: 'previous', retireAfter: expect.any(String), ttl: expect.any(Number) });
     expect(keyItems.find((i) => i['kid'] === second.kid)).toMatchObject({ status: 'current', retireAfter: null });
+  });
+
+  it('NFR-PERF-004: a staged rotation refused because another is pending makes no KMS call and writes nothing', async () => {
+    const env = await kmsEnv(new TestClock(), 600);
+    const { store, mock } = env.open();
+    await store.current();
+    await store.rotate(env.clock.now());
+    const before = await partitionItems(env.db, env.tableName);
+    mock.resetHistory();
+    await expect(store.rotate(env.clock.now())).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.rotate(env.clock.now(), { retirePrevious: true })).rejects.toBeInstanceOf(ValidationError);
+    expect(mock.calls()).toHaveLength(0);
+    expect(await partitionItems(env.db, env.tableName)).toEqual(before);
   });
 
   it('NFR-PERF-004: exactly one Decrypt per kid per execution environment across many current() calls; none for publicJwks()', async () => {

@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { TABLE_SCHEMA } from '../../config/constants';
 import { AppError, ConflictError, InternalError, UnavailableError } from '../../domain/errors';
 import { generateSigningKey, importSigningKey, publishedJwk, type Es256PrivateJwk, type GeneratedSigningKey } from '../../domain/identity/jwt';
-import { planRotation, publishedAt, signingKidAt, type RotationOptions, type RotationOutcome } from '../../domain/identity/key-rotation';
+import { assertRotationAllowed, planRotation, publishedAt, signingKidAt, type RotationOptions, type RotationOutcome } from '../../domain/identity/key-rotation';
 import type { ActiveSigningKey, SigningKeyStore } from '../../domain/identity/ports';
 import { translateDynamoError, type NamedCondition } from '../dynamo/errors';
 import { keys } from '../dynamo/keys';
@@ -172,6 +172,7 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
   async rotate(now: Date, options: RotationOptions = {}): Promise<RotationOutcome> {
     // A fresh read, not the cached view: a stale view would only make the rotation fail its condition.
     const view = await this.refresh();
+    assertRotationAllowed([...view.records.values()], now, options);
     const fresh = await this.wrap(await generateSigningKey(), now);
     if (view.currentKid === null) {
       await this.writeFirst(fresh, now, 'The signing key was created concurrently; nothing was changed.');

@@ -15,7 +15,7 @@ import type { JWK } from 'jose';
 import { z } from 'zod';
 import { ConflictError, InternalError, UnavailableError } from '../../domain/errors';
 import { generateSigningKey, importSigningKey, publishedJwk } from '../../domain/identity/jwt';
-import { planRotation, publishedAt, signingKidAt, type RotationOptions, type RotationOutcome } from '../../domain/identity/key-rotation';
+import { assertRotationAllowed, planRotation, publishedAt, signingKidAt, type RotationOptions, type RotationOutcome } from '../../domain/identity/key-rotation';
 import type { ActiveSigningKey, SigningKeyStore } from '../../domain/identity/ports';
 
 export const SIGNING_KEYS_FILE = 'signing-keys.json';
@@ -119,7 +119,9 @@ export class FileSigningKeyStore implements SigningKeyStore {
   }
 
   async rotate(now: Date, options: RotationOptions = {}): Promise<RotationOutcome> {
-    const expected = lineup((await this.load())?.keys ?? []);
+    const before = (await this.load())?.keys ?? [];
+    assertRotationAllowed(before, now, options);
+    const expected = lineup(before);
     const fresh = await generateSigningKey();
     return this.withLock(async () => {
       const file = (await this.readFile()) ?? { version: 1 as const, keys: [] };

@@ -78,6 +78,22 @@ export function publishedAt<T extends KeySlot>(keys: readonly T[], now: number):
 }
 
 /**
+ * The refusals of planRotation, on their own so that an adapter can check its view before it generates
+ * (and in AWS, KMS-wraps) a key that a refused rotation would throw away. planRotation checks again on
+ * the records it writes over. Returns the pending next key, if any.
+ */
+export function assertRotationAllowed<T extends KeySlot>(keys: readonly T[], now: Date, o: RotationOptions): T | undefined {
+  if (o.retirePrevious === true && o.immediate !== true) {
+    throw new ValidationError('Retiring the previous keys at once needs an immediate rotation.', [{ location: 'body', pointer: '/retirePrevious', detail: 'needs immediate: true' }]);
+  }
+  const pending = pendingAt(keys, now.getTime());
+  if (pending !== undefined && o.immediate !== true) {
+    throw new ConflictError(`A rotation is already pending: key ${pending.kid} signs from ${pending.activatesAt}. Rotate immediately to replace it.`);
+  }
+  return pending;
+}
+
+/**
  * The records after a rotation at `now`, with `fresh` (a new key's record, any status) as the new key.
  * Settles first: an activated next key becomes current and the key it replaced previous; retired keys are
  * left out (destruction, NFR-SEC-004). A staged rotation while another next key is still pending is
@@ -90,13 +106,7 @@ export function planRotation<T extends KeySlot>(
   o: { readonly leadSeconds: number; readonly retainSeconds: number } & RotationOptions,
 ): { keys: T[]; outcome: RotationOutcome } {
   const t = now.getTime();
-  if (o.retirePrevious === true && o.immediate !== true) {
-    throw new ValidationError('Retiring the previous keys at once needs an immediate rotation.', [{ location: 'body', pointer: '/retirePrevious', detail: 'needs immediate: true' }]);
-  }
-  const pending = pendingAt(keys, t);
-  if (pending !== undefined && o.immediate !== true) {
-    throw new ConflictError(`A rotation is already pending: key ${pending.kid} signs from ${pending.activatesAt}. Rotate immediately to replace it.`);
-  }
+  const pending = assertRotationAllowed(keys, now, o);
   const signing = signingKidAt(keys, t);
   const iso = (ms: number): string => new Date(ms).toISOString();
   // Settle: the key that signs now is current, every other surviving key previous.
