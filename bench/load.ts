@@ -69,7 +69,44 @@ export const API_TARGET: LatencyTarget = { p95: 500, p99: 1000, label: 'NFR-PERF
 export const AUTH_TARGET: LatencyTarget = { p95: 1000, p99: 2000, label: 'NFR-PERF-001 p95<1000 p99<2000' };
 /** Default bound per scenario, seconds. */
 export const MAX_SECONDS = 20;
+
+const GENERATOR_FLAG = '--http-load-generator';
+
+/**
+ * `BENCH_ISOLATE=1` (Linux, two or more CPUs, `taskset` installed): the server process (this one, all its
+ * threads: libuv's pool, V8's helpers, the dev IdP's worker) runs alone on CPU 0, and the DynamoDB Local
+ * JVM and the load generator on the other CPUs. The server's CPU per request is then measured as on a
+ * dedicated vCPU with the database elsewhere, which is the condition Keycloak's and Unleash's per-vCPU
+ * figures describe; without it the JVM and the generator compete for the same two cores and every
+ * syscall and wake-up of the server costs more (doc/benchmarks.md). VCPUS then counts the server's CPUs
+ * (1), so "measured ÷ vCPUs" is throughput per server vCPU. Rows whose load loop runs in this process
+ * (`load()`) share CPU 0 with it.
+ */
+const ISOLATION = ((): { readonly others: string } | undefined => {
+  if (process.env['BENCH_ISOLATE'] !== '1' || process.argv.includes(GENERATOR_FLAG)) return undefined;
+  const n = availableParallelism();
+  const pinned = process.platform === 'linux' && n >= 2 && spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+  if (!pinned) {
+    console.warn('BENCH_ISOLATE=1 ignored: it needs Linux, two or more CPUs and taskset');
+    return undefined;
+  }
+  return { others: n === 2 ? '1' : `1-${n - 1}` };
+})();
 export const VCPUS = availableParallelism();
+export const ISOLATED = ISOLATION !== undefined;
+
+/** In isolated mode, moves a helper process (all its threads) off the server's CPU; otherwise nothing. */
+export function keepOffServerCpu(pid: number | undefined): void {
+  if (ISOLATION === undefined || pid === undefined) return;
+  spawnSync('taskset', ['-a', '-p', '-c', ISOLATION.others, String(pid)], { stdio: 'ignore' });
+}
+
+/** One line on where the CPUs went, for the reports. */
+export function cpuLayout(): string {
+  return ISOLATION
+    ? `server isolated on CPU 0 (BENCH_ISOLATE=1); DynamoDB Local and the load generator on CPU ${ISOLATION.others}`
+    : `${VCPUS} vCPUs shared by the server, DynamoDB Local, the load generator and anything else running`;
+}
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -162,7 +199,9 @@ export class CpuProbe {
   constructor(
     private readonly dbPid: number | undefined,
     private readonly generatorPid?: number,
-  ) {}
+  ) {
+    keepOffServerCpu(dbPid);
+  }
 
   withGenerator(pid: number | undefined): CpuProbe {
     return new CpuProbe(this.dbPid, pid);
@@ -359,8 +398,6 @@ async function runPlan(plan: HttpPlan): Promise<HttpRunSummary> {
   };
 }
 
-const GENERATOR_FLAG = '--http-load-generator';
-
 interface GeneratorReply {
   readonly id: number;
   readonly summary?: HttpRunSummary;
@@ -412,6 +449,7 @@ export class HttpLoadGenerator {
 
   static async start(): Promise<HttpLoadGenerator> {
     const child = fork(fileURLToPath(import.meta.url), [GENERATOR_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    keepOffServerCpu(child.pid);
     await new Promise<void>((resolve, reject) => {
       child.once('message', () => resolve());
       child.once('error', reject);

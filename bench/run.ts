@@ -14,7 +14,7 @@ import { DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
 import { AwsJwtOperatorVerifier } from '../shared/adapters/auth/operator-token-verifier';
 import { loginWithPassword } from '../shared/cli/operator-login';
 import { benchControlPlane } from './control-plane';
-import { API_TARGET, CpuProbe, findDynamoDbLocalPid, load, printTable, VCPUS, type Result } from './load';
+import { API_TARGET, cpuLayout, CpuProbe, findDynamoDbLocalPid, load, printTable, VCPUS, type Result } from './load';
 import { benchPasswords } from './passwords';
 import { benchSigning } from './signing';
 import { benchScale, scaleSummary } from './scale';
@@ -125,8 +125,8 @@ async function main(): Promise<void> {
     await own.stop();
   }
 
-  const machine = { node: process.version, arch: process.arch, vcpus: VCPUS, cpuModel: cpus()[0]?.model ?? '?', loadavgBefore: loadBefore, loadavgAfter: loadavg() };
-  printTable(`Control plane benchmarks (node ${process.version}, ${VCPUS} vCPUs, ${startedAt.toISOString()})`, results);
+  const machine = { node: process.version, arch: process.arch, vcpus: VCPUS, cpuLayout: cpuLayout(), cpuModel: cpus()[0]?.model ?? '?', loadavgBefore: loadBefore, loadavgAfter: loadavg() };
+  printTable(`Control plane benchmarks (node ${process.version}, ${cpuLayout()}, ${startedAt.toISOString()})`, results);
   console.log('');
   // tokenSummary reads every row with a `versus`: the scale rows have their own (ratio to 10 users).
   if (ONLY === undefined) for (const line of tokenSummary(results.filter((r) => !scaleRows.includes(r)))) console.log(line);

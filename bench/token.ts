@@ -31,6 +31,7 @@ import { benchControlPlane } from './control-plane';
 import { Browser, hiddenFields } from '../test/support/browser';
 import {
   AUTH_TARGET,
+  cpuLayout,
   CpuProbe,
   findDynamoDbLocalPid,
   HttpLoadGenerator,
@@ -365,7 +366,7 @@ export function tokenSummary(results: readonly Result[]): string[] {
   const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
   const verdict = (r: Result, label: string): string => (r.checks?.find((c) => c.label === label)?.met ? 'MET' : 'MISSED');
   const lines = [
-    `Token endpoint vs issue #3, ${VCPU_LABEL}. This machine: ${VCPUS} vCPUs, shared by the API, DynamoDB Local, the load generator and anything else running.`,
+    `Token endpoint vs issue #3, ${VCPU_LABEL}. This machine: ${cpuLayout()}.`,
   ];
   for (const r of results) {
     if (!r.checks?.some((c) => c.label === VCPU_LABEL)) continue;
