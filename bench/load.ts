@@ -93,7 +93,6 @@ const ISOLATION = ((): { readonly others: string } | undefined => {
   return { others: n === 2 ? '1' : `1-${n - 1}` };
 })();
 export const VCPUS = availableParallelism();
-export const ISOLATED = ISOLATION !== undefined;
 
 /** In isolated mode, moves a helper process (all its threads) off the server's CPU; otherwise nothing. */
 export function keepOffServerCpu(pid: number | undefined): void {
