@@ -62,6 +62,9 @@ async function loadFlagsForApp(deps: Container, principal: AppKeyPrincipal, tena
   return deps.flags.tenantFlags(tenant.id);
 }
 
+/** The GET validator depends on tenant and version only: computed once per version, not per request. */
+const versionEtags = new Map<string, string>();
+
 /** A strong validator from the tenant, its flag version, and (for OFREP bulk) the evaluation context. */
 export function flagsEtag(tenantId: string, version: number, context?: unknown): string {
   if (context === undefined) {
@@ -77,14 +80,10 @@ export function flagsEtag(tenantId: string, version: number, context?: unknown):
   return etagOf(`${tenantId}\n${version}\n${canonicalJson(context)}`);
 }
 
-/** The GET validator depends on tenant and version only: computed once per version, not per request. */
-const versionEtags = new Map<string, string>();
-
 function etagOf(input: string): string {
   const h = createHash('sha256').update(input).digest('base64url');
   return `"${h.slice(0, 32)}"`;
 }
-
 
 /** RFC 9110 If-None-Match: `*`, or a list of entity tags (weak ones compare weakly, as for GET). */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
