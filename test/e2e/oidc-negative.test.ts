@@ -183,6 +183,38 @@ describe('Refresh tokens', () => {
     expect(audit.length).toBeGreaterThanOrEqual(1);
   });
 
+  it('RFC 9700 §4.14.2: reuse is detected for the last 20 rotated tokens; an older one is refused without revoking the family', async () => {
+    // The family keeps the hashes of its last 20 rotated tokens (a 1 KB item, one or two write units per
+    // rotation); a token older than that cannot be told from a forgery, so it is refused, nothing more.
+    const own = await tenantWithOwner(h, 'neg-reuse-window', h.dataDir);
+    await enableApp(h, own.tenantId, app.clientId);
+    const signedIn = await signIn(new Browser(), authorizeUrl({ tenant: own.domain }), { email: own.ownerEmail, password: OWNER_PASSWORD });
+    const issued = [(await exchange(new URL(signedIn.callback!).searchParams.get('code')!)).body['refresh_token']!];
+    for (let i = 1; i <= 21; i++) {
+      const r = await token({ grant_type: 'refresh_token', refresh_token: issued[i - 1] });
+      expect(r.status).toBe(200);
+      issued.push(r.body['refresh_token']!);
+    }
+    // Refused grants are filed in the platform partition; only the ones after this point are this test's.
+    const refusals = async (): Promise<Record<string, unknown>[]> => (await h.items('PLATFORM#AUDIT')).filter((a) => a['action'] === 'oauth.token');
+    const before = new Set((await refusals()).map((a) => String(a['SK'])));
+    const reasons = async (): Promise<string[]> =>
+      (await refusals()).filter((a) => !before.has(String(a['SK']))).map((a) => String((a['metadata'] as Record<string, unknown>)['reason']));
+
+    // issued[0] was rotated 21 rotations ago: refused, and the current token still works.
+    expect((await token({ grant_type: 'refresh_token', refresh_token: issued[0] })).body['error']).toBe('invalid_grant');
+    expect(await introspect(issued[21]!)).toBe(true);
+    const next = await token({ grant_type: 'refresh_token', refresh_token: issued[21] });
+    expect(next.status).toBe(200);
+    expect(await reasons()).toEqual(['unknown refresh token']);
+
+    // issued[3] is among the last 20: its replay revokes the family, the newest token included.
+    expect((await token({ grant_type: 'refresh_token', refresh_token: issued[3] })).body['error']).toBe('invalid_grant');
+    expect((await token({ grant_type: 'refresh_token', refresh_token: next.body['refresh_token'] })).body['error']).toBe('invalid_grant');
+    expect(await introspect(next.body['access_token']!)).toBe(false);
+    expect(await reasons()).toContain('refresh token reuse: family revoked');
+  });
+
   it("RFC 6749 §6: another client's refresh token is refused", async () => {
     const first = await exchange(await code());
     expect((await token({ grant_type: 'refresh_token', refresh_token: first.body['refresh_token'] }, other)).body['error']).toBe('invalid_grant');

@@ -145,6 +145,11 @@ function decode<T>(schema: z.ZodType<T>, item: unknown, what: string): T {
 
 /** Only the entity's own fields survive decoding: key attributes and bookkeeping are dropped by zod. */
 const APP_CURSOR = /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[0-9a-f-]{36}$/;
+/**
+ * How many rotated refresh-token hashes a family keeps for reuse detection (RFC 9700 §4.14.2). 20 keeps the
+ * item near 1 KB, one or two write units per rotation; an older token is refused but cannot be told from a
+ * forgery, so it does not revoke the family (doc/identity.md).
+ */
 const MAX_PREVIOUS_HASHES = 20;
 
 export class DynamoIdentityStore implements IdentityStore {
