@@ -22,6 +22,26 @@ export interface ControlPlaneApiProps {
   readonly throttlingBurstLimit?: number;
 }
 
+/**
+ * NFR-PERF-004: the authentication endpoints, which together must carry 5,000 requests per second. The
+ * stage's default method throttling (1,000 per second, burst 2,000) stays for every other route; these get
+ * their own, up to the account's regional API Gateway quota (10,000 per second, burst 5,000 by default).
+ */
+export const AUTHENTICATION_ROUTE_IDS: readonly string[] = [
+  'OidcDiscovery',
+  'OidcJwks',
+  'OidcAuthorize',
+  'OidcLoginPage',
+  'OidcLoginSubmit',
+  'OidcToken',
+  'OidcUserinfoGet',
+  'OidcUserinfoPost',
+  'OidcRevoke',
+  'OidcIntrospect',
+  'OidcLogout',
+];
+export const AUTHENTICATION_THROTTLING = { rateLimit: 5000, burstLimit: 5000 } as const;
+
 /** Path parameters of an API Gateway resource path, e.g. `/v1/tenants/{id}` → `['id']`. */
 export function pathParameters(path: string): string[] {
   return [...path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1] as string);
@@ -45,6 +65,20 @@ export class ControlPlaneApi extends Construct {
       removalPolicy,
     });
 
+    // A method setting replaces the stage-wide one for its method as a whole, so it repeats the logging
+    // choices below rather than falling back to API Gateway's defaults for them.
+    const methodLogging = { loggingLevel: apigateway.MethodLoggingLevel.ERROR, dataTraceEnabled: false, metricsEnabled: true } as const;
+    const authenticationMethods: Record<string, apigateway.MethodDeploymentOptions> = {};
+    for (const id of AUTHENTICATION_ROUTE_IDS) {
+      const route = props.routes.find((r) => r.route.id === id)?.route;
+      if (!route) throw new Error(`AUTHENTICATION_ROUTE_IDS: ${id} is not among the API's routes (renamed?)`);
+      authenticationMethods[`${route.path}/${route.method}`] = {
+        ...methodLogging,
+        throttlingRateLimit: AUTHENTICATION_THROTTLING.rateLimit,
+        throttlingBurstLimit: AUTHENTICATION_THROTTLING.burstLimit,
+      };
+    }
+
     this.api = new apigateway.RestApi(this, 'RestApi', {
       restApiName: `control-plane-${props.stage}`,
       description: `SaaS control plane API (${props.stage})`,
@@ -66,8 +100,19 @@ export class ControlPlaneApi extends Construct {
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 1000,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
+        methodOptions: authenticationMethods,
       },
     });
+
+    // NFR-SEC-001: TLS 1.2 or later on the default execute-api endpoint too. Without a policy, a regional
+    // REST API's default endpoint uses TLS_1_0 (only custom domains could choose before enhanced policies;
+    // ApiDomain sets TLS_1_2 there). This enhanced policy accepts TLS 1.3 and 1.2 with forward-secret,
+    // post-quantum-hybrid key exchange. An enhanced policy requires an endpoint access mode; BASIC keeps
+    // every way in that works today (the custom domain, the console's origin), where STRICT would also
+    // refuse requests whose SNI does not match, a change we cannot verify without an AWS account here.
+    const cfnApi = this.api.node.defaultChild as apigateway.CfnRestApi;
+    cfnApi.securityPolicy = apigateway.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09;
+    cfnApi.endpointAccessMode = apigateway.EndpointAccessMode.BASIC;
 
     // Execution logs go to a log group API Gateway creates on first write, without retention. Creating it
     // here gives it a retention and ties its lifetime to the stack.

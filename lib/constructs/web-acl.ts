@@ -6,13 +6,29 @@ export interface RegionalWebAclProps {
   readonly metricPrefix: string;
   /** ARN of the resource to protect, e.g. an API Gateway stage ARN. */
   readonly resourceArn: string;
-  /** Requests per IP per 5-minute window before the IP is blocked. */
+  /** Requests per IP per 5-minute window to the sign-in pages (SIGN_IN_PATHS) before the IP is blocked. */
   readonly rateLimitPer5Min?: number;
+  /** Requests per IP per 5-minute window to any path before the IP is blocked: a flood guard. */
+  readonly floodLimitPer5Min?: number;
 }
 
 /**
- * A regional WAFv2 web ACL in front of the REST API stage (cdk-nag AwsSolutions-APIG3):
- * a per-IP rate limit, the AWS common rule set and the known-bad-inputs rule set.
+ * The browser-facing pages where people type credentials or ask for mail: the only paths where a tight
+ * per-IP limit makes sense. Matched on the end of the URI path, because through the default execute-api
+ * endpoint WAF sees the stage name in front (`/prod/login`) and through a custom domain it does not.
+ */
+export const SIGN_IN_PATHS = ['/authorize', '/login', '/password/forgot', '/password/reset', '/invitations/accept', '/logout'] as const;
+
+/**
+ * A regional WAFv2 web ACL in front of the REST API stage (cdk-nag AwsSolutions-APIG3): a tight per-IP
+ * rate limit on the sign-in pages, a loose per-IP flood guard on everything, the AWS common rule set and
+ * the known-bad-inputs rule set.
+ *
+ * Why not one tight limit for every path: most traffic is machine to machine from a few addresses (a
+ * managed app's servers behind NAT calling /token, /introspect, flag delivery and ingestion). A limit of
+ * 2,000 per 5 minutes (under 7 per second) per IP on those would block a single busy backend, and with
+ * it NFR-PERF-004's 5,000 authentication requests per second. Their abuse limits are per client and per
+ * account, in the handlers and in the stage's method throttling (ControlPlaneApi).
  */
 export class RegionalWebAcl extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
@@ -39,13 +55,39 @@ export class RegionalWebAcl extends Construct {
               limit: props.rateLimitPer5Min ?? 2000,
               aggregateKeyType: 'IP',
               evaluationWindowSec: 300,
+              scopeDownStatement: {
+                orStatement: {
+                  statements: SIGN_IN_PATHS.map((path) => ({
+                    byteMatchStatement: {
+                      fieldToMatch: { uriPath: {} },
+                      positionalConstraint: 'ENDS_WITH',
+                      searchString: path,
+                      textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
+                    },
+                  })),
+                },
+              },
             },
           },
           visibilityConfig: visibility('RateLimitPerIp'),
         },
         {
-          name: 'AWSManagedRulesCommonRuleSet',
+          name: 'FloodGuardPerIp',
           priority: 1,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              // 1,000 requests per second from one address, sustained over 5 minutes.
+              limit: props.floodLimitPer5Min ?? 300_000,
+              aggregateKeyType: 'IP',
+              evaluationWindowSec: 300,
+            },
+          },
+          visibilityConfig: visibility('FloodGuardPerIp'),
+        },
+        {
+          name: 'AWSManagedRulesCommonRuleSet',
+          priority: 2,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {
@@ -61,7 +103,7 @@ export class RegionalWebAcl extends Construct {
         },
         {
           name: 'AWSManagedRulesKnownBadInputsRuleSet',
-          priority: 2,
+          priority: 3,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesKnownBadInputsRuleSet' },

@@ -13,6 +13,8 @@ import { JOBS, ROUTES, type RouteDef } from '../../shared/config/routes';
 import { SIGNING_KEY_PURPOSE } from '../../shared/adapters/aws/kms-signing-keys';
 import { TOKEN_SIGNING_PURPOSE } from '../../lib/constructs/token-signing-key';
 import { MAIL_SENDING_ROUTES, SIGNING_KEY_GRANTS, type RegionalStack } from '../../lib/regional-stack';
+import { AUTHENTICATION_ROUTE_IDS } from '../../lib/constructs/api';
+import { SIGN_IN_PATHS } from '../../lib/constructs/web-acl';
 import { assertNoDependencyCycle, cdkJsonContext, formatFindings, functionEnvironments, nagFindings, synthesize, type SynthesizedApp } from './helpers';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
@@ -97,6 +99,16 @@ describe('Regional stacks (stage dev)', () => {
       template().resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
       template().hasResourceProperties('AWS::DynamoDB::GlobalTable', {
         Replicas: [Match.objectLike({ Region: region })],
+      });
+    });
+
+    it('NFR-SEC-001: the default execute-api endpoint accepts TLS 1.2 or later only (an enhanced policy; without one it would take TLS 1.0)', () => {
+      template().resourceCountIs('AWS::ApiGateway::RestApi', 1);
+      const [api] = Object.values(template().findResources('AWS::ApiGateway::RestApi'));
+      expect(api?.Properties).toMatchObject({
+        SecurityPolicy: 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09',
+        EndpointAccessMode: 'BASIC',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
       });
     });
 
@@ -412,7 +424,7 @@ describe('Regional stacks (stage dev)', () => {
           DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
           Format: Match.stringLikeRegexp('"requestId":"\\$context\\.requestId"'),
         },
-        MethodSettings: [
+        MethodSettings: Match.arrayWith([
           Match.objectLike({
             HttpMethod: '*',
             ResourcePath: '/*',
@@ -421,9 +433,33 @@ describe('Regional stacks (stage dev)', () => {
             ThrottlingRateLimit: 1000,
             ThrottlingBurstLimit: 2000,
           }),
-        ],
+        ]),
       });
       template().resourceCountIs('AWS::ApiGateway::Account', 1);
+    });
+
+    it('NFR-PERF-004: the authentication methods have their own throttling (5,000/s each), with the stage\'s logging; every other method keeps the stage default', () => {
+      const [stage] = Object.values(template().findResources('AWS::ApiGateway::Stage'));
+      const settings = stage?.Properties.MethodSettings as Record<string, unknown>[];
+      const auth = ROUTES.filter((r) => AUTHENTICATION_ROUTE_IDS.includes(r.id));
+      expect(auth.map((r) => r.id).sort()).toEqual([...AUTHENTICATION_ROUTE_IDS].sort());
+      expect(auth.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['POST /token', 'GET /authorize', 'POST /login', 'POST /introspect']));
+      // A method setting's resource path is "/" followed by the path with each "/" escaped as "~1".
+      for (const r of auth) {
+        expect(settings, `${r.method} ${r.path}`).toContainEqual(
+          expect.objectContaining({
+            HttpMethod: r.method,
+            ResourcePath: `/${r.path.replaceAll('/', '~1')}`,
+            ThrottlingRateLimit: 5000,
+            ThrottlingBurstLimit: 5000,
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+            MetricsEnabled: true,
+          }),
+        );
+      }
+      // The stage default plus one setting per authentication method, nothing for the other routes.
+      expect(settings).toHaveLength(1 + auth.length);
     });
 
     it('ERR-RATE-429: a WAF web ACL with the managed rule groups and a rate limit is associated with the stage', () => {
@@ -433,7 +469,13 @@ describe('Regional stacks (stage dev)', () => {
         DefaultAction: { Allow: {} },
         Rules: Match.arrayWith([
           Match.objectLike({
-            Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+            Name: 'RateLimitPerIp',
+            Statement: { RateBasedStatement: Match.objectLike({ Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 }) },
+            Action: { Block: {} },
+          }),
+          Match.objectLike({
+            Name: 'FloodGuardPerIp',
+            Statement: { RateBasedStatement: { Limit: 300000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
             Action: { Block: {} },
           }),
           Match.objectLike({
@@ -447,6 +489,26 @@ describe('Regional stacks (stage dev)', () => {
       const associations = Object.values(template().findResources('AWS::WAFv2::WebACLAssociation'));
       expect(associations).toHaveLength(1);
       expect(JSON.stringify(associations[0]?.Properties.ResourceArn)).toContain(`{"Ref":"${stageId}"}`);
+    });
+
+    it('ERR-RATE-429, NFR-PERF-004: the tight per-IP limit applies to the sign-in pages only, so machine-to-machine calls (/token, /introspect, flags, ingestion) from one address are not blocked at 7 per second', () => {
+      const [acl] = Object.values(template().findResources('AWS::WAFv2::WebACL'));
+      const rules = acl?.Properties.Rules as { Name: string; Statement: { RateBasedStatement?: { ScopeDownStatement?: unknown } } }[];
+      const scope = rules.find((r) => r.Name === 'RateLimitPerIp')?.Statement.RateBasedStatement?.ScopeDownStatement as {
+        OrStatement: { Statements: { ByteMatchStatement: { FieldToMatch: unknown; PositionalConstraint: string; SearchString: string } }[] };
+      };
+      const matched = scope.OrStatement.Statements.map((st) => st.ByteMatchStatement);
+      for (const m of matched) expect(m).toMatchObject({ FieldToMatch: { UriPath: {} }, PositionalConstraint: 'ENDS_WITH' });
+      expect(matched.map((m) => m.SearchString).sort()).toEqual([...SIGN_IN_PATHS].sort());
+      // Every sign-in page is a route, and none of the machine endpoints is caught by the scope.
+      const paths = new Set(ROUTES.map((r) => r.path));
+      for (const p of SIGN_IN_PATHS) expect(paths.has(p), p).toBe(true);
+      for (const p of ['/token', '/introspect', '/revoke', '/userinfo', '/v1/flags', '/v1/billing/events', '/v1/audit/events']) {
+        expect(SIGN_IN_PATHS.some((s) => p.endsWith(s)), p).toBe(false);
+        expect(paths.has(p), p).toBe(true);
+      }
+      // The flood guard has no scope: it covers everything.
+      expect(rules.find((r) => r.Name === 'FloodGuardPerIp')?.Statement.RateBasedStatement?.ScopeDownStatement).toBeUndefined();
     });
 
     it('ISSUER (issue #3): without issuerUrl or a custom domain, every function gets the execute-api stage URL', () => {
