@@ -163,7 +163,7 @@ describe.each(HOME_REGION_IDS)('Ingestion infrastructure (issue #6), %s', (regio
       expect(nested?.Properties.Parameters[param]).toEqual(arnOf(idOf(stack().dataKey.key.node.defaultChild)));
     });
 
-    it('CON-SEC-002: every queue and DLQ denies requests without TLS', () => {
+    it('CON-SEC-003: every queue and DLQ denies requests without TLS', () => {
       const policies = Object.values(nestedTemplate().findResources('AWS::SQS::QueuePolicy'));
       for (const def of QUEUES) {
         for (const id of [queueId(def.id), dlqId(def.id)]) {
@@ -281,7 +281,7 @@ describe.each(HOME_REGION_IDS)('Ingestion infrastructure (issue #6), %s', (regio
   describe('buckets', () => {
     const kmsBuckets = ['auditArchive', 'billingArchive', 'exports'] as const;
 
-    it('CON-SEC-002: public access blocked and TLS only on every bucket', () => {
+    it('CON-SEC-003: public access blocked and TLS only on every bucket', () => {
       const buckets = nestedTemplate().findResources('AWS::S3::Bucket');
       expect(Object.keys(buckets)).toHaveLength(4);
       parentTemplate().resourceCountIs('AWS::S3::Bucket', 0);
