@@ -27,8 +27,9 @@ export const SIGN_IN_PATHS = ['/authorize', '/login', '/password/forgot', '/pass
  * Why not one tight limit for every path: most traffic is machine to machine from a few addresses (a
  * managed app's servers behind NAT calling /token, /introspect, flag delivery and ingestion). A limit of
  * 2,000 per 5 minutes (under 7 per second) per IP on those would block a single busy backend, and with
- * it NFR-PERF-004's 5,000 authentication requests per second. Their abuse limits are per client and per
- * account, in the handlers and in the stage's method throttling (ControlPlaneApi).
+ * it NFR-PERF-004's 5,000 authentication requests per second. Those paths are bounded by the stage's
+ * method throttling (ControlPlaneApi) and the flood guard below; they require client credentials or a
+ * token, and there is no per-client quota yet.
  */
 export class RegionalWebAcl extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
