@@ -16,7 +16,8 @@
  * Every seeded user has the same argon2id PHC string, hashed once with the app's `Argon2idHasher`, so the
  * bench can sign in as any of them.
  *
- * Sign-in is throttled per IP (60/min) and per account (10/15 min). The timed sign-ins are sent from
+ * Sign-in is throttled per IP (60/min) and per account (10/15 min); a success gives its units back, but
+ * every attempt counts while it runs. The timed sign-ins are sent from
  * other loopback source addresses (127.0.0.2, 127.0.0.3: the local gateway takes the IP from the socket),
  * SIGN_INS per tenant size, spread over ≥ 8 accounts, so they neither hit the limit nor eat into the
  * budget of the token bench's sign-ins from 127.0.0.1.

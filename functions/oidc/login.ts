@@ -10,7 +10,7 @@ const EXPIRED = 'This sign-in request has expired or is not valid. Return to the
 /** GET and POST /login: the Universal Login Page's password step (IF-LOGIN-UI, FR-AUTH-001). */
 export const handler = defineWebHandler({
   kind: 'html',
-  handle: async ({ method, query, form, cookies, deps, origin, header }, audit) => {
+  handle: async ({ method, query, form, cookies, deps, origin, header, log }, audit) => {
     const secure = isSecureIssuer(deps.config.issuer);
     const { login, store } = deps.identity;
     const request = await login.pendingRequest(method === 'POST' ? form['req'] : query['req']);
@@ -34,12 +34,15 @@ export const handler = defineWebHandler({
     }
     const tenantDomain = (request.tenantDomain ?? form['tenant'] ?? '').trim().toLowerCase();
     const email = (form['email'] ?? '').trim();
-    // Counted before any lookup, for accounts that exist and accounts that do not alike.
+    // Counted before any lookup, for accounts that exist and accounts that do not alike, and before the
+    // attempt, so that concurrent attempts cannot slip past the limit; a success gives its units back below.
+    const attemptAt = new Date();
+    const limits = [
+      { bucket: 'login-ip', subject: origin.ip, ...RATE_LIMITS.loginPerIp },
+      { bucket: 'login-account', subject: `${tenantDomain}|${email.toLowerCase()}`, ...RATE_LIMITS.loginPerAccount },
+    ];
     try {
-      await throttle(deps.identity.limiter, new Date(), [
-        { bucket: 'login-ip', subject: origin.ip, ...RATE_LIMITS.loginPerIp },
-        { bucket: 'login-account', subject: `${tenantDomain}|${email.toLowerCase()}`, ...RATE_LIMITS.loginPerAccount },
-      ]);
+      await throttle(deps.identity.limiter, attemptAt, limits);
     } catch (err) {
       if (!isAppError(err) || err.code !== 'ERR-RATE-429') throw err;
       await audit({ action: 'user.login', outcome: 'Failure', tenantId: null, resource: `client:${app.id}`, details: { code: 'ERR-RATE-429', tenantDomain: tenantDomain.slice(0, 63) } });
@@ -57,6 +60,10 @@ export const handler = defineWebHandler({
       });
       return render(401, result.error, request.tenantDomain, email || null);
     }
+    // The limits are about failed attempts, as Auth0's and Keycloak's brute-force protection is: a company's
+    // people signing in behind one NAT address must not queue at 60 a minute. A success is already visible
+    // to the caller, so giving its units back reveals nothing. A failed refund only leaves the unit counted.
+    await Promise.all(limits.map((l) => deps.identity.limiter.refund(l.bucket, l.subject, l.windowSeconds, attemptAt))).catch((err: unknown) => log.warn('sign-in throttle refund failed', { error: err instanceof Error ? err.name : 'unknown' }));
     await audit({
       action: 'user.login',
       outcome: 'Success',

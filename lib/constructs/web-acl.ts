@@ -53,7 +53,10 @@ export class RegionalWebAcl extends Construct {
           action: { block: {} },
           statement: {
             rateBasedStatement: {
-              limit: props.rateLimitPer5Min ?? 2000,
+              // About 11 sign-ins a second from one address (a sign-in is three requests): a company's
+              // people behind one NAT address at nine in the morning. Guessing is stopped earlier and more
+              // precisely by the handlers' limits on failed attempts (60 a minute per IP, 10 per account).
+              limit: props.rateLimitPer5Min ?? 10_000,
               aggregateKeyType: 'IP',
               evaluationWindowSec: 300,
               scopeDownStatement: {

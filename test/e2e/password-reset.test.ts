@@ -124,6 +124,25 @@ describe('Password reset (FR-AUTH-004)', () => {
     expect(denials).toHaveLength(1);
   });
 
+  it('ERR-RATE-429: the sign-in limits count failed attempts; successful sign-ins give their units back (people behind one NAT address)', async () => {
+    const own = await tenantWithOwner(h, 'reset-many-signins', h.dataDir);
+    await enableApp(h, own.tenantId, app.clientId);
+    const c = await config();
+    const attempt = async (password: string) => {
+      const url = oidc.buildAuthorizationUrl(c, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', tenant: own.domain });
+      return (await signIn(new Browser(), url.href, { email: own.ownerEmail, password })).status;
+    };
+    // More successes than the per-account limit (10 per 15 minutes) allows attempts: none is refused.
+    const successes: number[] = [];
+    for (let i = 0; i < 12; i++) successes.push(await attempt(OWNER_PASSWORD));
+    expect(successes).toEqual(Array(12).fill(302));
+    // Failures still count: ten wrong passwords, then even the right one waits.
+    const failures: number[] = [];
+    for (let i = 0; i < 10; i++) failures.push(await attempt('wrong-password-guess'));
+    expect(failures).toEqual(Array(10).fill(401));
+    expect(await attempt(OWNER_PASSWORD)).toBe(429);
+  });
+
   it('FR-AUTH-004: an authenticated password change needs the current password, applies the policy, and ends every session', async () => {
     const session = await login(NEW_PASSWORD);
     const at = session.tokens!.access_token;

@@ -470,7 +470,7 @@ describe('Regional stacks (stage dev)', () => {
         Rules: Match.arrayWith([
           Match.objectLike({
             Name: 'RateLimitPerIp',
-            Statement: { RateBasedStatement: Match.objectLike({ Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 }) },
+            Statement: { RateBasedStatement: Match.objectLike({ Limit: 10000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 }) },
             Action: { Block: {} },
           }),
           Match.objectLike({

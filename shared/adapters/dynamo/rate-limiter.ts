@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import type { RateLimiter } from '../../domain/identity/ports';
@@ -17,7 +18,7 @@ export class DynamoRateLimiter implements RateLimiter {
   async hit(bucket: string, subject: string, limit: number, windowSeconds: number, now: Date): Promise<number> {
     const nowS = Math.floor(now.getTime() / 1000);
     const window = Math.floor(nowS / windowSeconds);
-    const subjectHash = createHash('sha256').update(subject).digest('base64url').slice(0, 32);
+    const subjectHash = hashSubject(subject);
     try {
       const out = await this.db.send(
         new UpdateCommand({
@@ -35,4 +36,27 @@ export class DynamoRateLimiter implements RateLimiter {
       throw translateDynamoError(err);
     }
   }
+
+  async refund(bucket: string, subject: string, windowSeconds: number, at: Date): Promise<void> {
+    const window = Math.floor(Math.floor(at.getTime() / 1000) / windowSeconds);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.rateWindow(bucket, hashSubject(subject), window),
+          UpdateExpression: 'ADD hits :minusOne',
+          // Only an existing, positive counter: a refund never creates a window or takes one below zero.
+          ConditionExpression: 'hits > :zero',
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return;
+      throw translateDynamoError(err);
+    }
+  }
+}
+
+function hashSubject(subject: string): string {
+  return createHash('sha256').update(subject).digest('base64url').slice(0, 32);
 }

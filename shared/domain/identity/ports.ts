@@ -179,4 +179,10 @@ export interface IdentityStore {
 /** Fixed-window rate limiting (ERR-RATE-429). Returns seconds to wait, or 0 when the call is allowed. */
 export interface RateLimiter {
   hit(bucket: string, subject: string, limit: number, windowSeconds: number, now: Date): Promise<number>;
+  /**
+   * Gives back one unit of the window that `at` fell in: for an attempt that was counted up front (so that
+   * concurrent attempts cannot slip past the limit) but turned out not to be one the limit is about, such as a
+   * successful sign-in. Never takes a counter below zero; a window that is gone stays gone.
+   */
+  refund(bucket: string, subject: string, windowSeconds: number, at: Date): Promise<void>;
 }
