@@ -32,11 +32,13 @@ function encodeCursor(c: { b: number; e: number }): string {
  * names, each with the ledger's entries as found and, per entry, the record stored at that key now (or
  * null when absent), so the verifier can recompute every hash itself. Pages split long batches; each
  * batch slice says its offset and the batch's total, so the client can reassemble the entries in order.
+ * Audited (CON-SEC-002: the stored records name people) once per digest read, on its first page.
  */
 export const handler = defineHandler({
   auth: 'tenant',
   params,
   query,
+  auditAction: 'audit.digest.read',
   handle: async ({ params: p, query: q, principal, deps }) => {
     requireAuditReadAll(subjectOf(principal));
     const ledger = deps.ingest.ledger;
@@ -69,6 +71,8 @@ export const handler = defineHandler({
         e = 0;
       }
     }
-    return { status: 200, body: { seq: p.seq, items, nextCursor: b < doc.batches.length ? encodeCursor({ b, e }) : null } };
+    const body = { seq: p.seq, items, nextCursor: b < doc.batches.length ? encodeCursor({ b, e }) : null };
+    if (q.cursor !== undefined) return { status: 200, body };
+    return { status: 200, body, audit: { resource: `audit-digest:${p.seq}`, tenantId: null, details: { batches: doc.batches.length } } };
   },
 });

@@ -11,10 +11,12 @@ const params = z.strictObject({ id: z.uuid('must be an export id (UUID)') });
  * GET /v1/audit/exports/{id} — the export's status; when Completed, its row count, size, SHA-256 and a
  * fresh download link valid for AUDIT_EXPORT_LINK_SECONDS. Only the auditor who asked for the export may
  * see it: anyone else gets the same 404 as for an id that does not exist (no probing for other exports).
+ * Each download link handed out is audited (CON-SEC-002): the file holds personal data.
  */
 export const handler = defineHandler({
   auth: 'tenant',
   params,
+  auditAction: 'audit.export.download',
   handle: async ({ params, principal, deps }) => {
     requireAuditReader(subjectOf(principal));
     const e = await new DynamoAuditExportStore(deps.db, deps.config.tableName).get(params.id);
@@ -25,6 +27,6 @@ export const handler = defineHandler({
     if (e.status !== 'Completed') return { status: 200, body: view };
     const url = await deps.ingest.objects.exports.presignGet(auditExportObjectKey(e.id), AUDIT_EXPORT_LINK_SECONDS, auditExportDownloadName(e));
     const urlExpiresAt = new Date(now.getTime() + AUDIT_EXPORT_LINK_SECONDS * 1000).toISOString();
-    return { status: 200, body: { ...view, url, urlExpiresAt } };
+    return { status: 200, body: { ...view, url, urlExpiresAt }, audit: { resource: `audit-export:${e.id}`, tenantId: e.filter.tenantId, details: { urlExpiresAt } } };
   },
 });

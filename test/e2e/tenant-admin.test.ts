@@ -2,6 +2,7 @@
  * Issue #4 acceptance: tenant administration by the tenant's own Owners and Administrators, with every
  * change and denial audited, and tenant isolation proved against the table.
  */
+import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestMessage } from '../../shared/adapters/local/outbox-mailer';
@@ -141,6 +142,21 @@ describe('Tenant administration journey (FR-TENANT-001/002/004/006/007)', () => 
     expect(ended).toEqual([expect.objectContaining({ status: 'Revoked', revokedReason: 'revoked by tenant administrator' }), expect.objectContaining({ status: 'Revoked', revokedReason: 'revoked by tenant administrator' })]);
     const audit = await auditActions(a.tenantId);
     expect(audit).toEqual(expect.arrayContaining(['session.revoke:Success', 'session.revoke_all:Success']));
+  });
+
+  it('CON-SEC-002: reading personal data is audited (the user list, a user’s sessions): who, which, how many, never the data; a read that finds nothing leaves no record', async () => {
+    const reads = async () => (await h.items(`TENANT#${a.tenantId}`)).filter((i) => i['entity'] === 'Audit' && (i['action'] === 'user.list' || i['action'] === 'user.sessions.list'));
+    const before = new Set((await reads()).map((r) => String(r['SK'])));
+    expect((await api(h, 'GET', `/v1/tenants/${a.tenantId}/users?limit=2`, { token: admin.access_token })).status).toBe(200);
+    const sessions = await api(h, 'GET', `/v1/tenants/${a.tenantId}/users/${userId}/sessions`, { token: admin.access_token });
+    expect(sessions.status).toBe(200);
+    expect((await api(h, 'GET', `/v1/tenants/${a.tenantId}/users/${randomUUID()}/sessions`, { token: admin.access_token })).status).toBe(404);
+    const added = (await reads()).filter((r) => !before.has(String(r['SK'])));
+    expect(added.map((r) => `${String(r['action'])}:${String(r['outcome'])}:${String(r['resource'])}`).sort()).toEqual([`user.list:Success:tenant:${a.tenantId}`, `user.sessions.list:Success:user:${userId}`]);
+    expect(added.find((r) => r['action'] === 'user.list')?.['metadata']).toMatchObject({ returned: 2 });
+    expect(added.find((r) => r['action'] === 'user.sessions.list')?.['metadata']).toMatchObject({ returned: (sessions.body['items'] as unknown[]).length });
+    for (const r of added) expect(r['actorId']).toBe(admin.claims()?.['sub']);
+    expect(JSON.stringify(added)).not.toContain(userEmail);
   });
 
   it('FR-TENANT-004: nobody demotes, disables or deletes the last Owner', async () => {

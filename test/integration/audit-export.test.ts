@@ -192,6 +192,20 @@ describe('Auditor search (FR-LOG-002)', () => {
     expect(items.some((r) => r.timestamp === RANGE_TO)).toBe(false);
   });
 
+  it('CON-SEC-002: a search is audited once, on its first page, with its filter, under the tenant searched; its further pages are not', async () => {
+    const count = () => audited.filter((r) => r.action === 'audit.search' && r.tenantId === TENANT_B).length;
+    await h.settle();
+    const before = count();
+    const { pages } = await searchAll(auditor, { tenantId: TENANT_B, from: RANGE_FROM, to: RANGE_TO }, 50);
+    expect(pages).toBeGreaterThan(1);
+    const trail = (await auditTrail(TENANT_B)).filter((r) => r.action === 'audit.search');
+    expect(trail).toHaveLength(before + 1);
+    expect(trail.at(-1)).toMatchObject({ outcome: 'Success', resource: `audit:tenant:${TENANT_B}`, metadata: expect.objectContaining({ from: RANGE_FROM, to: RANGE_TO, returned: 50 }) });
+    // A refused search is a denial, under the same action, in the platform partition.
+    expect((await api(h, 'GET', `/v1/audit/events?${qs({ tenantId: TENANT_B, from: RANGE_FROM, to: RANGE_TO })}`, { token: operator })).status).toBe(403);
+    expect((await auditTrail(null)).filter((r) => r.action === 'audit.search' && r.outcome === 'Failure').length).toBeGreaterThanOrEqual(1);
+  });
+
   it('FR-LOG-002: the default page is 100 and the largest 1,000', async () => {
     const res = await api(h, 'GET', `/v1/audit/events?${qs({ tenantId: TENANT_A, from: RANGE_FROM, to: RANGE_TO })}`, { token: auditor });
     expect((res.body['items'] as unknown[]).length).toBe(100);
@@ -338,6 +352,19 @@ describe('CSV export (UC-AUDIT-EXPORT)', () => {
       }),
     ]);
     expect(await exportItem(created.id)).toMatchObject({ status: 'Completed', audited: true, rows: want.length, attempts: 1 });
+  });
+
+  it('CON-SEC-002: every download link handed out is audited, without the link itself', async () => {
+    const created = await createExport(auditor, { tenantId: TENANT_B, from: RANGE_FROM, to: RANGE_TO });
+    const downloads = async () => (await auditTrail(TENANT_B)).filter((r) => r.action === 'audit.export.download' && r.resource === `audit-export:${created.id}`);
+    expect(await downloads()).toEqual([]);
+    expect((await exportStatus(created.id)).body['url']).toEqual(expect.any(String));
+    expect((await exportStatus(created.id)).body['url']).toEqual(expect.any(String));
+    const two = await downloads();
+    expect(two).toHaveLength(2);
+    for (const r of two) expect(r).toMatchObject({ outcome: 'Success', metadata: expect.objectContaining({ urlExpiresAt: expect.any(String) }) });
+    // The link itself is a credential: it is not in the record.
+    expect(JSON.stringify(two)).not.toContain('/_local/objects/');
   });
 
   it('UC-AUDIT-EXPORT: a redelivered message changes nothing and audits nothing twice', async () => {

@@ -107,6 +107,10 @@ describe('cpctl audit verify (FR-LOG-001, CON-SEC-002)', () => {
     expect(clean.stderr).toBe('');
     expect(clean.code).toBe(0);
     expect(clean.report).toMatchObject({ tampered: false, records: ran.records });
+    // CON-SEC-002: reading the records behind a digest is itself recorded, on the first page of each digest.
+    await h.settle();
+    const reads = (await h.items('PLATFORM#AUDIT')).filter((i) => i['action'] === 'audit.digest.read' && i['outcome'] === 'Success');
+    expect(reads.map((i) => i['resource'])).toContain('audit-digest:1');
     const erasedRecords = (await h.items(`TENANT#${tenantA}`)).filter((i) => String(i['SK']).startsWith('AUDIT#') && i['resource'] === `user:${erasedUserId}` && i['action'] !== 'user.data.erase');
     expect(erasedRecords.length).toBeGreaterThan(0);
     expect(clean.report.findings.filter((f) => f.tampering)).toEqual([]);

@@ -9,7 +9,8 @@ import { getState } from '../request';
 /**
  * Every denial (401/403) on every route, and every failure of a state-changing route, writes an audit
  * record (FR-LOG-003, SC-002). Reads that fail for other reasons (404, 400) are not audited: they change
- * nothing and would let anyone fill the audit log.
+ * nothing, disclose nothing and would let anyone fill the audit log. That holds for the reads that do
+ * carry an audit action (CON-SEC-002: a success discloses personal data); their denials use that action.
  */
 export function auditFailures(action: string | undefined, deps: () => Container): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
@@ -18,7 +19,7 @@ export function auditFailures(action: string | undefined, deps: () => Container)
       const err = request.error;
       const code = isAppError(err) ? err.code : 'ERR-SYS-500';
       const denied = code === 'ERR-AUTH-401' || code === 'ERR-AUTH-403';
-      if (!denied && action === undefined) return;
+      if (!denied && (action === undefined || s.method === 'GET')) return;
       let c: Container;
       try {
         c = deps();
