@@ -42,53 +42,36 @@ export class RegionalWebAcl extends Construct {
       sampledRequestsEnabled: true,
     });
 
+    const perIpRule = (name: string, priority: number, limit: number, scopeDownStatement?: wafv2.CfnWebACL.StatementProperty): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      action: { block: {} },
+      statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP', evaluationWindowSec: 300, ...(scopeDownStatement ? { scopeDownStatement } : {}) } },
+      visibilityConfig: visibility(name),
+    });
+
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('WebAcl'),
       rules: [
-        {
-          name: 'RateLimitPerIp',
-          priority: 0,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              // About 11 sign-ins a second from one address (a sign-in is three requests): a company's
-              // people behind one NAT address at nine in the morning. Guessing is stopped earlier and more
-              // precisely by the handlers' limits on failed attempts (60 a minute per IP, 10 per account).
-              limit: props.rateLimitPer5Min ?? 10_000,
-              aggregateKeyType: 'IP',
-              evaluationWindowSec: 300,
-              scopeDownStatement: {
-                orStatement: {
-                  statements: SIGN_IN_PATHS.map((path) => ({
-                    byteMatchStatement: {
-                      fieldToMatch: { uriPath: {} },
-                      positionalConstraint: 'ENDS_WITH',
-                      searchString: path,
-                      textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
-                    },
-                  })),
-                },
+        // About 11 sign-ins a second from one address (a sign-in is three requests): a company's people
+        // behind one NAT address at nine in the morning. Guessing is stopped earlier and more precisely by
+        // the handlers' limits on failed attempts (60 a minute per IP, 10 per account).
+        perIpRule('RateLimitPerIp', 0, props.rateLimitPer5Min ?? 10_000, {
+          orStatement: {
+            statements: SIGN_IN_PATHS.map((path) => ({
+              byteMatchStatement: {
+                fieldToMatch: { uriPath: {} },
+                positionalConstraint: 'ENDS_WITH',
+                searchString: path,
+                textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
               },
-            },
+            })),
           },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-        {
-          name: 'FloodGuardPerIp',
-          priority: 1,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              // 1,000 requests per second from one address, sustained over 5 minutes.
-              limit: props.floodLimitPer5Min ?? 300_000,
-              aggregateKeyType: 'IP',
-              evaluationWindowSec: 300,
-            },
-          },
-          visibilityConfig: visibility('FloodGuardPerIp'),
-        },
+        }),
+        // 1,000 requests per second from one address, sustained over 5 minutes.
+        perIpRule('FloodGuardPerIp', 1, props.floodLimitPer5Min ?? 300_000),
         {
           name: 'AWSManagedRulesCommonRuleSet',
           priority: 2,
