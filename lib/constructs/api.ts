@@ -65,9 +65,14 @@ export class ControlPlaneApi extends Construct {
       removalPolicy,
     });
 
-    // A method setting replaces the stage-wide one for its method as a whole, so it repeats the logging
-    // choices below rather than falling back to API Gateway's defaults for them.
-    const methodLogging = { loggingLevel: apigateway.MethodLoggingLevel.ERROR, dataTraceEnabled: false, metricsEnabled: true } as const;
+    // The stage-wide logging choices. A method setting replaces the stage-wide one for its method as a
+    // whole, so the authentication methods below repeat them rather than fall back to API Gateway's defaults.
+    const methodLogging = {
+      loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+      // Never log full request/response bodies: they carry tenant data and tokens.
+      dataTraceEnabled: false,
+      metricsEnabled: true,
+    } as const;
     const authenticationMethods: Record<string, apigateway.MethodDeploymentOptions> = {};
     for (const id of AUTHENTICATION_ROUTE_IDS) {
       const route = props.routes.find((r) => r.route.id === id)?.route;
@@ -93,10 +98,7 @@ export class ControlPlaneApi extends Construct {
         // Includes requestId, ip, caller, user, requestTime, httpMethod, resourcePath, status, protocol,
         // responseLength.
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        // Never log full request/response bodies: they carry tenant data and tokens.
-        dataTraceEnabled: false,
-        metricsEnabled: true,
+        ...methodLogging,
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 1000,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
