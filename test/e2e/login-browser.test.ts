@@ -2,9 +2,12 @@
  * IF-LOGIN-UI in a real browser (headless Chromium driven by playwright-core): what a person does, with
  * the browser's own cookie, Origin and CSP behaviour — the parts a hand-rolled HTTP client cannot show.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser as Chromium } from 'playwright-core';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestMessage } from '../../shared/adapters/local/outbox-mailer';
 import { s256 } from '../../shared/domain/identity/oauth';
 import { startHarness, type Harness } from '../support/harness';
 import { enableApp, OWNER_PASSWORD, registerApp, tenantWithOwner, type TenantWithOwner } from '../support/identity';
@@ -32,10 +35,38 @@ afterAll(async () => {
   await h?.stop();
 });
 
-function authorizeUrl(): string {
+function authorizeUrl(extra: Record<string, string> = {}): string {
   const u = new URL(h.url('/authorize'));
-  for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid', state: 'b1', code_challenge: s256('c'.repeat(43)), code_challenge_method: 'S256' })) u.searchParams.set(k, v);
+  for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid', state: 'b1', code_challenge: s256('c'.repeat(43)), code_challenge_method: 'S256', ...extra })) u.searchParams.set(k, v);
   return u.toString();
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** WCAG 2.0, 2.1 and 2.2 at levels A and AA, plus axe's best practices (landmarks, one h1, …). */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core in the page; returns one line per violated rule, with the elements that violate it. */
+async function accessibilityViolations(page: Page, name: string): Promise<string[]> {
+  // A screenshot per page state, for a person to look at: SCREENSHOT_DIR=/tmp/shots npx vitest run test/e2e/login-browser.test.ts
+  const dir = process.env['SCREENSHOT_DIR'];
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  }
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async (tags) => {
+    // Runs in the page; this project compiles without the DOM library, hence the narrow local type.
+    const { axe, document } = globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> }; document: unknown };
+    return (await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })).violations;
+  }, AXE_TAGS);
+  return violations.map((v) => `${name}: ${v.id} (${v.impact ?? 'n/a'}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 describe('Universal Login Page in Chromium (IF-LOGIN-UI)', () => {
@@ -82,3 +113,91 @@ describe('Universal Login Page in Chromium (IF-LOGIN-UI)', () => {
     await evil.close();
   });
 });
+
+describe('Universal Login Page accessibility (IF-LOGIN-UI, NFR-PERF-003 page set)', () => {
+  it('IF-LOGIN-UI: every page of the sign-in, reset and error flows passes axe-core WCAG 2.2 AA and best-practice rules, at desktop and phone widths', async () => {
+    // The script tag that runs axe is refused by the pages' own CSP (no script-src at all), so this
+    // context bypasses CSP; the first test above checks the CSP itself.
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    const found: string[] = [];
+    const check = async (name: string): Promise<void> => {
+      for (const width of [1280, 375]) {
+        await page.setViewportSize({ width, height: 800 });
+        found.push(...(await accessibilityViolations(page, `${name}-${width}`)));
+      }
+    };
+
+    await page.goto(authorizeUrl());
+    expect(await page.locator('#tenant').count()).toBe(1);
+    await check('login-organization');
+
+    await page.fill('#tenant', tenant.domain);
+    await page.fill('#email', tenant.ownerEmail);
+    await page.fill('#password', 'definitely-not-it');
+    await page.click('button[type=submit]');
+    await page.locator('[role=alert]').waitFor();
+    await check('login-error');
+
+    await page.goto(authorizeUrl({ tenant: tenant.domain }));
+    expect(await page.locator('#tenant').count()).toBe(0);
+    await check('login-known-organization');
+
+    await page.click('text=Forgot your password?');
+    await page.locator('#email').waitFor();
+    await check('forgot-password');
+    await page.fill('#tenant', tenant.domain);
+    await page.fill('#email', tenant.ownerEmail);
+    await page.click('button[type=submit]');
+    await page.locator('[role=status]').waitFor();
+    await check('forgot-password-sent');
+
+    const mail = await latestMessage(h.dataDir, { to: tenant.ownerEmail, kind: 'password-reset' });
+    const link = mail?.text.match(/https?:\/\/\S+\/password\/reset\?token=\S+/)?.[0];
+    expect(link).toBeDefined();
+    await page.goto(link!);
+    await page.locator('#password').waitFor();
+    await check('reset-password');
+    await page.fill('#password', 'short');
+    await page.click('button[type=submit]');
+    await page.locator('[role=alert]').waitFor();
+    await check('reset-password-policy-errors');
+
+    await page.goto(authorizeUrl({ redirect_uri: `${REDIRECT}/elsewhere` }));
+    await page.locator('[role=alert]').waitFor();
+    await check('error-unregistered-redirect');
+
+    expect(found).toEqual([]);
+    await context.close();
+  });
+
+  it('IF-LOGIN-UI: a person signs in with the keyboard alone; Tab walks the fields in reading order and every focused control is outlined', async () => {
+    const page = await browser.newPage();
+    await page.goto(authorizeUrl());
+    const order: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => {
+        interface Focused { tagName: string; id: string; textContent: string | null }
+        const { document, getComputedStyle } = globalThis as unknown as { document: { activeElement: Focused }; getComputedStyle(el: Focused): { outlineStyle: string; outlineWidth: string } };
+        const el = document.activeElement;
+        const style = getComputedStyle(el);
+        const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+        return `${el.tagName.toLowerCase()}#${el.id || el.textContent?.trim() || ''}${outlined ? '' : ' (no focus outline)'}`;
+      }));
+    }
+    expect(order).toEqual(['input#tenant', 'input#email', 'input#password', 'button#Continue', 'a#Forgot your password?']);
+
+    await page.focus('#tenant');
+    await page.keyboard.type(tenant.domain);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(tenant.ownerEmail);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(OWNER_PASSWORD);
+    const callback = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
+    await page.keyboard.press('Enter');
+    expect(new URL((await callback).url()).searchParams.get('code')).toMatch(/^cpac_/);
+    await page.close();
+  });
+});
+

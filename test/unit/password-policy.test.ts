@@ -244,7 +244,7 @@ describe('describePolicy (FR-AUTH-006)', () => {
       'At least 12 characters',
       'At most 128 characters',
       'Not a commonly used password',
-      "Does not contain your email name or your organisation's domain",
+      "Does not contain your email name or your organization's domain",
     ]);
   });
 

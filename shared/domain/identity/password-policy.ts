@@ -125,7 +125,7 @@ export function checkPassword(password: string, policy: PasswordPolicy, context:
   if (policy.rejectContextual) {
     const lower = pw.toLowerCase();
     if (contextualParts(context).some((part) => lower.includes(part))) {
-      add('contextual', "Must not contain the name part of your email address or your organisation's domain.");
+      add('contextual', "Must not contain the name part of your email address or your organization's domain.");
     }
   }
   return violations;
@@ -136,7 +136,7 @@ export function assertPasswordAcceptable(password: string, policy: PasswordPolic
   const violations = checkPassword(password, policy, context);
   if (violations.length === 0) return;
   const issues: FieldIssue[] = violations.map((v) => ({ location: 'body', pointer: '/password', detail: `${v.rule}: ${v.message}` }));
-  throw new BusinessRuleError("The password does not meet the organisation's password policy.", issues);
+  throw new BusinessRuleError("The password does not meet the organization's password policy.", issues);
 }
 
 /** Short sentences for the login/sign-up UI, in the same order as the rules. */
@@ -147,6 +147,6 @@ export function describePolicy(policy: PasswordPolicy): string[] {
   if (policy.requireDigit) lines.push('At least one digit');
   if (policy.requireSymbol) lines.push('At least one symbol (neither a letter nor a digit)');
   if (policy.rejectCommon) lines.push('Not a commonly used password');
-  if (policy.rejectContextual) lines.push("Does not contain your email name or your organisation's domain");
+  if (policy.rejectContextual) lines.push("Does not contain your email name or your organization's domain");
   return lines;
 }

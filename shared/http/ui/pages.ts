@@ -10,13 +10,13 @@ main{max-width:26rem;margin:8vh auto;padding:2rem;background:#fff;border-radius:
 h1{font-size:1.4rem;margin:0 0 .25rem}p.sub{margin:0 0 1.5rem;color:#5b6475}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}
 input{width:100%;padding:.65rem .75rem;font:inherit;border:1px solid #b9c0cc;border-radius:8px}
-input:focus{outline:3px solid #9cc3ff;border-color:#2f6fde}
+input:focus{border-color:#2f6fde}
 button{width:100%;margin-top:1.5rem;padding:.7rem;font:inherit;font-weight:600;color:#fff;background:#2f5fd0;border:0;border-radius:8px;cursor:pointer}
-button:focus{outline:3px solid #9cc3ff}
+input:focus,button:focus,a:focus{outline:3px solid #1d4ed8;outline-offset:2px}
 .error{margin:1rem 0 0;padding:.75rem;border-radius:8px;background:#fdecec;color:#8a1c1c}
 .note{margin:1rem 0 0;padding:.75rem;border-radius:8px;background:#eef4ff;color:#1d3f8a}
 .links{margin-top:1.25rem;font-size:.95rem}a{color:#2f5fd0}ul.hints{margin:.5rem 0 0;padding-left:1.2rem;color:#5b6475;font-size:.9rem}
-.fine{margin-top:1.5rem;color:#7a8294;font-size:.8rem}
+.fine{margin-top:1.5rem;color:#5b6475;font-size:.8rem}
 `;
 const CSS_HASH = createHash('sha256').update(CSS, 'utf8').digest('base64');
 
