@@ -4,7 +4,7 @@ import { ArnFormat, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ENV, HOME_REGIONS, INGEST_ENV, type HomeRegion } from '../shared/config/constants';
-import { JOBS, QUEUES, ROUTES } from '../shared/config/routes';
+import { FUNCTION_ROUTES, functionRouteOf, JOBS, QUEUES, ROUTES } from '../shared/config/routes';
 import { customDomainFor, issuerFor, type DeploymentConfig } from './config';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiDomain } from './constructs/api-domain';
@@ -26,7 +26,7 @@ export const SIGNING_KEY_GRANTS: Readonly<Record<string, readonly TokenSigningKe
 };
 
 /** FR-AUTH-004, FR-TENANT-001: the functions that send mail are the routes marked `sendsMail`. */
-export const MAIL_SENDING_ROUTES: readonly string[] = ROUTES.filter((r) => r.sendsMail).map((r) => r.id);
+export const MAIL_SENDING_ROUTES: readonly string[] = FUNCTION_ROUTES.filter((r) => r.sendsMail).map((r) => r.id);
 
 /**
  * Issue #6: who may touch the ingestion buckets and the digest key, by function id (route, job or
@@ -59,6 +59,7 @@ export class RegionalStack extends Stack {
   readonly tokenSigningKey: TokenSigningKey;
   readonly dataTable: DataTable;
   readonly api: ControlPlaneApi;
+  /** Keyed by the id of the route that owns the function (FUNCTION_ROUTES; see RouteDef.sharesFunctionOf). */
   readonly functions: ReadonlyMap<string, RouteFunction>;
   readonly jobs: ReadonlyMap<string, RouteFunction>;
   /** Issue #6: the queue consumers, by QueueDef.consumerId. */
@@ -124,7 +125,7 @@ export class RegionalStack extends Stack {
       [INGEST_ENV.AUDIT_QUEUE_URL]: this.ingestion.queue('audit').queue.queueUrl,
     };
 
-    const routeFunctions = ROUTES.map((route) => ({
+    const routeFunctions = FUNCTION_ROUTES.map((route) => ({
       route,
       construct: new RouteFunction(this, route.id, {
         route,
@@ -136,7 +137,8 @@ export class RegionalStack extends Stack {
     }));
     this.functions = new Map(routeFunctions.map(({ route, construct }) => [route.id, construct]));
     const functionFor = (routeId: string, purpose: string): RouteFunction => {
-      const fn = this.functions.get(routeId);
+      const route = ROUTES.find((r) => r.id === routeId);
+      const fn = route ? this.functions.get(functionRouteOf(route).id) : undefined;
       if (!fn) throw new Error(`${purpose}: route ${routeId} is not in ROUTES (renamed?)`);
       return fn;
     };
@@ -194,7 +196,7 @@ export class RegionalStack extends Stack {
       return fn;
     };
     for (const fn of allFunctions.values()) this.ingestion.grantSend(fn, 'audit');
-    for (const route of ROUTES) {
+    for (const route of FUNCTION_ROUTES) {
       for (const queueId of route.sendsTo ?? []) {
         if (queueId !== 'audit') this.ingestion.grantSend(functionFor(route.id, 'sendsTo'), queueId);
       }
@@ -208,7 +210,7 @@ export class RegionalStack extends Stack {
     this.api = new ControlPlaneApi(this, 'Api', {
       stage: config.stage,
       retainLogs: config.protectData,
-      routes: routeFunctions.map(({ route, construct }) => ({ route, handler: construct.fn })),
+      routes: ROUTES.map((route) => ({ route, handler: functionFor(route.id, 'API method').fn })),
     });
 
     // The OpenID issuer: configured (issuerUrl, custom domain) or this API's execute-api stage URL. The

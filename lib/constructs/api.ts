@@ -31,6 +31,7 @@ export const AUTHENTICATION_ROUTE_IDS: readonly string[] = [
   'OidcDiscovery',
   'OidcJwks',
   'OidcAuthorize',
+  'OidcAuthorizePost',
   'OidcLoginPage',
   'OidcLoginSubmit',
   'OidcToken',
@@ -39,6 +40,7 @@ export const AUTHENTICATION_ROUTE_IDS: readonly string[] = [
   'OidcRevoke',
   'OidcIntrospect',
   'OidcLogout',
+  'OidcLogoutPost',
 ];
 export const AUTHENTICATION_THROTTLING = { rateLimit: 5000, burstLimit: 5000 } as const;
 

@@ -29,6 +29,13 @@ export interface RouteDef {
   readonly sendsTo?: readonly QueueId[];
   /** Request bodies up to this many bytes (default MAX_JSON_BODY_BYTES): the ingestion batches. */
   readonly maxBodyBytes?: number;
+  /**
+   * The id of another route whose function serves this one too: the same module answering a second HTTP
+   * method (OIDC's GET-or-POST endpoints). Such a route gets an API method and an invoke permission but
+   * no function, role or log group of its own, so it costs the regional stack two resources instead of
+   * seven (ADR-0011). Entry and every permission-bearing field must equal the owner's.
+   */
+  readonly sharesFunctionOf?: string;
 }
 
 /** Issue #6: the ingestion queues. Every function may send to `audit` (FR-LOG-003 records flow through it). */
@@ -80,14 +87,18 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'OidcDiscovery', method: 'GET', path: '/.well-known/openid-configuration', entry: 'functions/oidc/discovery.ts', table: 'none', description: 'OpenID Provider metadata' },
   { id: 'OidcJwks', method: 'GET', path: '/.well-known/jwks.json', entry: 'functions/oidc/jwks.ts', table: 'read', description: 'Token signing keys (public)' },
   { id: 'OidcAuthorize', method: 'GET', path: '/authorize', entry: 'functions/oidc/authorize.ts', table: 'readwrite', description: 'Authorization endpoint (code flow + PKCE)' },
+  // OIDC Core §3.1.2.1: the authorization endpoint MUST support POST (form-encoded parameters) too.
+  { id: 'OidcAuthorizePost', method: 'POST', path: '/authorize', entry: 'functions/oidc/authorize.ts', table: 'readwrite', description: 'Authorization endpoint (POST)', sharesFunctionOf: 'OidcAuthorize' },
   { id: 'OidcLoginPage', method: 'GET', path: '/login', entry: 'functions/oidc/login.ts', table: 'read', description: 'Universal Login Page' },
   { id: 'OidcLoginSubmit', method: 'POST', path: '/login', entry: 'functions/oidc/login.ts', table: 'readwrite', description: 'Universal Login: password step', passwordHashing: true },
   { id: 'OidcToken', method: 'POST', path: '/token', entry: 'functions/oidc/token.ts', table: 'readwrite', description: 'Token endpoint' },
   { id: 'OidcUserinfoGet', method: 'GET', path: '/userinfo', entry: 'functions/oidc/userinfo.ts', table: 'read', description: 'UserInfo endpoint' },
-  { id: 'OidcUserinfoPost', method: 'POST', path: '/userinfo', entry: 'functions/oidc/userinfo.ts', table: 'read', description: 'UserInfo endpoint (POST)' },
+  { id: 'OidcUserinfoPost', method: 'POST', path: '/userinfo', entry: 'functions/oidc/userinfo.ts', table: 'read', description: 'UserInfo endpoint (POST)', sharesFunctionOf: 'OidcUserinfoGet' },
   { id: 'OidcRevoke', method: 'POST', path: '/revoke', entry: 'functions/oidc/revoke.ts', table: 'readwrite', description: 'Token revocation (RFC 7009)' },
   { id: 'OidcIntrospect', method: 'POST', path: '/introspect', entry: 'functions/oidc/introspect.ts', table: 'read', description: 'Token introspection (RFC 7662)' },
   { id: 'OidcLogout', method: 'GET', path: '/logout', entry: 'functions/oidc/logout.ts', table: 'readwrite', description: 'RP-initiated logout' },
+  // RP-Initiated Logout 1.0 §2: GET and POST; the confirmation form posts here as well.
+  { id: 'OidcLogoutPost', method: 'POST', path: '/logout', entry: 'functions/oidc/logout.ts', table: 'readwrite', description: 'RP-initiated logout (POST) and its confirmation', sharesFunctionOf: 'OidcLogout' },
   { id: 'InvitationPage', method: 'GET', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation: choose a password' },
   { id: 'InvitationAccept', method: 'POST', path: '/invitations/accept', entry: 'functions/oidc/accept-invitation.ts', table: 'readwrite', description: 'Accept an invitation', passwordHashing: true },
   { id: 'PasswordForgotPage', method: 'GET', path: '/password/forgot', entry: 'functions/oidc/forgot-password.ts', table: 'read', description: 'Forgot password form' },
@@ -146,6 +157,24 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'AuditDigestRecords', method: 'GET', path: '/v1/audit/digests/{seq}/records', entry: 'functions/audit/digest-records.ts', table: 'read', description: 'The stored records a digest covers, for verification' },
   { id: 'KeysRotate', method: 'POST', path: '/v1/keys/rotate', entry: 'functions/keys/rotate.ts', table: 'readwrite', description: 'Rotate the token signing key' },
 ];
+
+/**
+ * The route whose function serves `route`: itself, or the owner named by `sharesFunctionOf`. Throws when
+ * the owner is missing, shares in turn, or differs in anything that shapes the function or its role, so
+ * that sharing can never widen or narrow what a route may do.
+ */
+export function functionRouteOf(route: RouteDef, routes: readonly RouteDef[] = ROUTES): RouteDef {
+  if (route.sharesFunctionOf === undefined) return route;
+  const owner = routes.find((r) => r.id === route.sharesFunctionOf);
+  if (!owner) throw new Error(`route ${route.id}: sharesFunctionOf ${route.sharesFunctionOf} is not a route`);
+  if (owner.sharesFunctionOf !== undefined) throw new Error(`route ${route.id}: ${owner.id} shares a function itself`);
+  const shape = (r: RouteDef): string => JSON.stringify([r.entry, r.table, r.passwordHashing ?? false, r.sendsMail ?? false, [...(r.sendsTo ?? [])].sort(), r.maxBodyBytes ?? null]);
+  if (shape(route) !== shape(owner)) throw new Error(`route ${route.id}: entry, table access, argon2, mail, queues and body limit must equal those of ${owner.id}`);
+  return owner;
+}
+
+/** The routes that own a Lambda function (every route not served by another's). */
+export const FUNCTION_ROUTES: readonly RouteDef[] = ROUTES.filter((r) => functionRouteOf(r) === r);
 
 /** Scheduled functions: an EventBridge schedule in AWS, a timer in local mode, the same module in both. */
 export interface JobDef {

@@ -7,7 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issuerFor, mailSenderDomain, readConfig } from '../../lib/config';
 import { HOME_REGION_IDS, type HomeRegion } from '../../shared/config/constants';
-import { JOBS, ROUTES } from '../../shared/config/routes';
+import { FUNCTION_ROUTES, JOBS } from '../../shared/config/routes';
 import { MAIL_SENDING_ROUTES } from '../../lib/regional-stack';
 import { assertNoDependencyCycle, cdkJsonContext, functionEnvironments, SKIP_BUNDLING, synthesize, type SynthesizedApp } from './helpers';
 
@@ -45,7 +45,7 @@ describe('issuerUrl, developerGroup, mailSender (synthesized)', () => {
   describe.each(HOME_REGION_IDS)('%s', (region: HomeRegion) => {
     it('ISSUER (issue #3): issuerUrl wins, else the custom domain; the same on every function', () => {
       const envs = Object.values(functionEnvironments(synth.templates[region]));
-      expect(envs).toHaveLength(ROUTES.length + JOBS.length);
+      expect(envs).toHaveLength(FUNCTION_ROUTES.length + JOBS.length);
       for (const env of envs) expect(env['ISSUER']).toBe(expectedIssuer[region]);
       expect(synth.stacks[region].issuer).toBe(expectedIssuer[region]);
       expect(() => assertNoDependencyCycle(synth.templates[region])).not.toThrow();

@@ -11,7 +11,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_LAYOUT, HOME_REGION_IDS, INGEST_ENV, RETENTION, type HomeRegion } from '../../shared/config/constants';
-import { JOBS, QUEUES, ROUTES, type QueueId } from '../../shared/config/routes';
+import { FUNCTION_ROUTES, JOBS, QUEUES, ROUTES, type QueueId } from '../../shared/config/routes';
 import { ARCHIVE_BUFFER, PARTITION_QUERY, partitionedPrefix } from '../../lib/constructs/archive-stream';
 import { ACCESS_LOG_DAYS } from '../../lib/constructs/archive-buckets';
 import { DLQ_RETENTION_DAYS, oldestMessageAlarmSeconds } from '../../lib/constructs/ingestion';
@@ -132,7 +132,7 @@ describe.each(HOME_REGION_IDS)('Ingestion infrastructure (issue #6), %s', (regio
     expect(Object.keys(parent).length).toBeLessThan(500);
     expect(Object.keys(resources()).length).toBeLessThan(500);
     // The regional stack's functions are the routes and jobs; the consumers live in the nested stack.
-    parentTemplate().resourceCountIs('AWS::Lambda::Function', ROUTES.length + JOBS.length);
+    parentTemplate().resourceCountIs('AWS::Lambda::Function', FUNCTION_ROUTES.length + JOBS.length);
     for (const def of QUEUES) expect(Stack.of(fnById(def.consumerId).fn), def.consumerId).toBe(ingestion());
     expect(() => assertNoDependencyCycle(parentTemplate())).not.toThrow();
     expect(() => assertNoDependencyCycle(nestedTemplate())).not.toThrow();
@@ -230,7 +230,7 @@ describe.each(HOME_REGION_IDS)('Ingestion infrastructure (issue #6), %s', (regio
 
   describe('producers', () => {
     it('FR-LOG-003: every function (routes, jobs, consumers) gets AUDIT_QUEUE_URL and sqs:SendMessage on the audit queue', () => {
-      expect(allFunctions().size).toBe(ROUTES.length + JOBS.length + QUEUES.length);
+      expect(allFunctions().size).toBe(FUNCTION_ROUTES.length + JOBS.length + QUEUES.length);
       const audit = queueOf('audit').queue;
       for (const [id, fn] of allFunctions()) {
         expect(envOf(id)[INGEST_ENV.AUDIT_QUEUE_URL], id).toEqual(refIn(Stack.of(fn.fn), audit.queueUrl));
@@ -239,7 +239,7 @@ describe.each(HOME_REGION_IDS)('Ingestion infrastructure (issue #6), %s', (regio
     });
 
     it('NFR-SEC-005: functions without table access may use the data key only through SQS', () => {
-      for (const route of ROUTES.filter((r) => r.table === 'none')) {
+      for (const route of FUNCTION_ROUTES.filter((r) => r.table === 'none')) {
         const kms = fnStatements(route.id).filter((s) => s.actions.some((a) => a.startsWith('kms:')));
         expect(kms.map(strip), route.id).toEqual([
           {
@@ -257,7 +257,7 @@ describe.each(HOME_REGION_IDS)('Ingestion infrastructure (issue #6), %s', (regio
       expect(ROUTES.find((r) => r.id === 'AuditExportCreate')?.sendsTo).toEqual(['export']);
       for (const def of QUEUES.filter((d) => d.id !== 'audit')) {
         const { queue } = queueOf(def.id);
-        const senders = ROUTES.filter((r) => r.sendsTo?.includes(def.id)).map((r) => r.id);
+        const senders = FUNCTION_ROUTES.filter((r) => r.sendsTo?.includes(def.id)).map((r) => r.id);
         expect(senders.length, def.id).toBeGreaterThan(0);
         for (const [id, fn] of allFunctions()) {
           const sends = on(id, queue.queueArn).filter((s) => s.actions.includes('sqs:SendMessage'));

@@ -9,7 +9,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app';
 import { HOME_REGION_IDS, type HomeRegion } from '../../shared/config/constants';
-import { JOBS, ROUTES } from '../../shared/config/routes';
+import { FUNCTION_ROUTES, JOBS } from '../../shared/config/routes';
 import {
   assertNoDependencyCycle,
   cdkJsonContext,
@@ -107,7 +107,7 @@ describe('Regional stacks (stage prod, custom domain)', () => {
 
     it('ISSUER (issue #3): with a custom domain, every function gets https://<apiDomainName>', () => {
       const envs = Object.values(functionEnvironments(template()));
-      expect(envs).toHaveLength(ROUTES.length + JOBS.length);
+      expect(envs).toHaveLength(FUNCTION_ROUTES.length + JOBS.length);
       for (const env of envs) expect(env['ISSUER']).toBe(`https://${DOMAINS[region]}`);
       expect(() => assertNoDependencyCycle(template())).not.toThrow();
     });

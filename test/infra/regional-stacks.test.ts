@@ -9,7 +9,7 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOME_REGION_IDS, HOME_REGIONS, TABLE_SCHEMA, type HomeRegion } from '../../shared/config/constants';
-import { JOBS, ROUTES, type RouteDef } from '../../shared/config/routes';
+import { FUNCTION_ROUTES, functionRouteOf, JOBS, ROUTES, type RouteDef } from '../../shared/config/routes';
 import { SIGNING_KEY_PURPOSE } from '../../shared/adapters/aws/kms-signing-keys';
 import { TOKEN_SIGNING_PURPOSE } from '../../lib/constructs/token-signing-key';
 import { MAIL_SENDING_ROUTES, SIGNING_KEY_GRANTS, type RegionalStack } from '../../lib/regional-stack';
@@ -27,7 +27,7 @@ beforeAll(() => {
 
 const logicalId = (stack: Stack, element: unknown): string => stack.getLogicalId(element as CfnElement);
 const fnLogicalId = (stack: RegionalStack, route: RouteDef): string =>
-  logicalId(stack, stack.functions.get(route.id)?.fn.node.defaultChild);
+  logicalId(stack, stack.functions.get(functionRouteOf(route).id)?.fn.node.defaultChild);
 const tableLogicalId = (stack: RegionalStack): string => logicalId(stack, stack.dataTable.table.node.defaultChild);
 const signingKeyLogicalId = (stack: RegionalStack): string => logicalId(stack, stack.tokenSigningKey.key.node.defaultChild);
 const PASSWORD_ROUTES = ROUTES.filter((r) => r.passwordHashing);
@@ -48,7 +48,7 @@ function executeApiIssuer(stack: RegionalStack, region: HomeRegion) {
 
 /** Every IAM action the function's role is allowed, with the resources of each statement. */
 function roleStatements(template: Template, stack: RegionalStack, route: RouteDef) {
-  const roleId = logicalId(stack, stack.functions.get(route.id)?.role.node.defaultChild);
+  const roleId = logicalId(stack, stack.functions.get(functionRouteOf(route).id)?.role.node.defaultChild);
   const resources = template.toJSON().Resources as Resources;
   const role = resources[roleId];
   expect(role?.Properties?.ManagedPolicyArns ?? []).toEqual([]);
@@ -254,11 +254,11 @@ describe('Regional stacks (stage dev)', () => {
     });
 
     it('every route and every job has exactly one function, and no other function exists', () => {
-      template().resourceCountIs('AWS::Lambda::Function', ROUTES.length + JOBS.length);
-      expect(new Set(ROUTES.map((r) => fnLogicalId(stack(), r))).size).toBe(ROUTES.length);
+      template().resourceCountIs('AWS::Lambda::Function', FUNCTION_ROUTES.length + JOBS.length);
+      expect(new Set(FUNCTION_ROUTES.map((r) => fnLogicalId(stack(), r))).size).toBe(FUNCTION_ROUTES.length);
     });
 
-    it.each(ROUTES.map((r) => [r.id, r] as const))('route %s has its own Node 22 function (arm64; x86_64 for argon2)', (_id, route) => {
+    it.each(FUNCTION_ROUTES.map((r) => [r.id, r] as const))('route %s has its own Node 22 function (arm64; x86_64 for argon2)', (_id, route) => {
       const resources = template().toJSON().Resources as Resources;
       const fn = resources[fnLogicalId(stack(), route)];
       expect(fn?.Type).toBe('AWS::Lambda::Function');
@@ -513,7 +513,7 @@ describe('Regional stacks (stage dev)', () => {
 
     it('ISSUER (issue #3): without issuerUrl or a custom domain, every function gets the execute-api stage URL', () => {
       const envs = Object.values(functionEnvironments(template()));
-      expect(envs).toHaveLength(ROUTES.length + JOBS.length);
+      expect(envs).toHaveLength(FUNCTION_ROUTES.length + JOBS.length);
       for (const env of envs) expect(env['ISSUER']).toEqual(executeApiIssuer(stack(), region));
     });
 
