@@ -4,12 +4,15 @@ import { errorPage } from '../../shared/http/ui/pages';
 import { defineWebHandler } from '../../shared/http/web';
 
 /**
- * GET /authorize (OIDC Core §3.1.2). An untrusted client or redirect URI gets an error page and is never
- * redirected to; every other error goes back to the client. A live session signs in at once (SSO).
+ * GET and POST /authorize (OIDC Core §3.1.2; §3.1.2.1: POST carries the same parameters form-encoded). An
+ * untrusted client or redirect URI gets an error page and is never redirected to; every other error goes
+ * back to the client. A live session signs in at once (SSO). A POST from the app's own site arrives
+ * without the SameSite=Lax session cookie, so it always shows the login form (prompt=none: login_required).
  */
 export const handler = defineWebHandler({
   kind: 'html',
-  handle: async ({ query, cookies, deps, origin }, audit) => {
+  handle: async ({ method, query: url, form, cookies, deps, origin }, audit) => {
+    const query = method === 'POST' ? form : url;
     const app = query['client_id'] ? await deps.identity.store.getApp(query['client_id']) : undefined;
     const v = validateAuthorizeRequest(query, app);
     if (v.kind === 'error-page') {

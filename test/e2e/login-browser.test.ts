@@ -167,6 +167,17 @@ describe('Universal Login Page accessibility (IF-LOGIN-UI, NFR-PERF-003 page set
     await page.locator('[role=alert]').waitFor();
     await check('error-unregistered-redirect');
 
+    // Signed in, then a sign-out request without id_token_hint: the confirmation page.
+    await page.goto(authorizeUrl({ tenant: tenant.domain }));
+    await page.fill('#email', tenant.ownerEmail);
+    await page.fill('#password', OWNER_PASSWORD);
+    const callback = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
+    await page.click('button[type=submit]').catch(() => undefined); // the callback host is unreachable on purpose
+    await callback;
+    await page.goto(`${h.url('/logout')}?client_id=${clientId}`);
+    expect(await page.title()).toBe('Sign out?');
+    await check('logout-confirm');
+
     expect(found).toEqual([]);
     await context.close();
   });

@@ -256,8 +256,9 @@ describe('Sessions and revocation (FR-AUTH-005)', () => {
     const r = await signIn(browser, authorizeUrl({}), { email: tenant.ownerEmail, password: OWNER_PASSWORD });
     const tokens = await exchange(new URL(r.callback!).searchParams.get('code')!);
     expect(await userinfo(tokens.body['access_token']!)).toBe(200);
-    const out = await browser.request(h.url('/logout'));
+    const out = await browser.request(`${h.url('/logout')}?id_token_hint=${tokens.body['id_token']!}`);
     expect(out.status).toBe(200);
+    expect(out.body).toContain('You have been signed out.');
     expect(await userinfo(tokens.body['access_token']!)).toBe(401);
     expect(await introspect(tokens.body['access_token']!)).toBe(false);
     expect(await introspect(tokens.body['refresh_token']!)).toBe(false);

@@ -5,7 +5,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startHarness, type Harness } from '../support/harness';
-import { Browser } from '../support/browser';
+import { Browser, hiddenFields } from '../support/browser';
 import { enableApp, OWNER_PASSWORD, registerApp, signIn, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
 
 const REDIRECT = 'http://127.0.0.1:8976/callback';
@@ -129,6 +129,101 @@ describe('OpenID Connect with openid-client (FR-AUTH-001)', () => {
     }
     const failures = (await h.items(`TENANT#${tenant.tenantId}`)).filter((a) => a['action'] === 'user.login' && a['outcome'] === 'Failure');
     expect(failures.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('RP-Initiated Logout 1.0 (FR-AUTH-005)', () => {
+  const BYE = 'http://127.0.0.1:8976/bye';
+
+  /** A signed-in browser (session cookie kept) and its tokens. */
+  async function session(): Promise<{ browser: Browser; config: oidc.Configuration; tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers }> {
+    const config = await client(web);
+    const browser = new Browser();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const { callback } = await signIn(browser, oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', tenant: tenant.domain }).href, { email: tenant.ownerEmail, password: OWNER_PASSWORD });
+    return { browser, config, tokens: await oidc.authorizationCodeGrant(config, new URL(callback!), { pkceCodeVerifier: verifier }) };
+  }
+  const alive = async (config: oidc.Configuration, accessToken: string, sub: string): Promise<boolean> =>
+    oidc.fetchUserInfo(config, accessToken, sub).then(
+      () => true,
+      () => false,
+    );
+
+  it('RP-Initiated Logout §2: an id_token_hint we did not issue gets an error page, never a redirect, and the session stays', async () => {
+    const { browser, config, tokens } = await session();
+    const [head, payload] = tokens.id_token!.split('.') as [string, string];
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    const forged = `${head}.${Buffer.from(JSON.stringify({ ...tokens.claims(), iss: 'https://evil.example' })).toString('base64url')}.${tokens.id_token!.split('.')[2]}`;
+    for (const hint of [unsigned, forged, tokens.access_token]) {
+      const res = await browser.request(oidc.buildEndSessionUrl(config, { id_token_hint: hint, post_logout_redirect_uri: BYE, state: 's' }).href);
+      expect(res.status).toBe(400);
+      expect(res.location).toBeNull();
+    }
+    expect(await alive(config, tokens.access_token, tokens.claims()!.sub)).toBe(true);
+    // FR-LOG-003: each refusal is audited (no tenant: the hint is not trusted to name one).
+    const denials = (await h.items('PLATFORM#AUDIT')).filter((a) => a['action'] === 'user.logout' && a['outcome'] === 'Failure' && a['resource'] === `client:${web.clientId}`);
+    expect(denials.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('RP-Initiated Logout §6: without an id_token_hint the person confirms on a CSRF-protected form; a forged confirmation changes nothing', async () => {
+    const { browser, config, tokens } = await session();
+    const ask = await browser.request(`${h.url('/logout')}?client_id=${web.clientId}&post_logout_redirect_uri=${encodeURIComponent(BYE)}&state=s2`);
+    expect(ask.status).toBe(200);
+    expect(ask.body).toContain('Sign out?');
+    expect(ask.body).toContain(tenant.ownerEmail);
+    expect(await alive(config, tokens.access_token, tokens.claims()!.sub)).toBe(true);
+
+    const fields = hiddenFields(ask.body);
+    expect(fields).toMatchObject({ client_id: web.clientId, post_logout_redirect_uri: BYE, state: 's2', confirm: 'yes' });
+    const forged = await browser.request(h.url('/logout'), { form: { ...fields, csrf: 'guessed' } });
+    expect(forged.status).toBe(403);
+    expect(await alive(config, tokens.access_token, tokens.claims()!.sub)).toBe(true);
+
+    const confirmed = await browser.request(h.url('/logout'), { form: fields });
+    expect(confirmed.location).toBe(`${BYE}?state=s2`);
+    expect(await alive(config, tokens.access_token, tokens.claims()!.sub)).toBe(false);
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it("RP-Initiated Logout §2: a hint for another session does not end this browser's session without confirmation", async () => {
+    const first = await session();
+    const second = await session();
+    const res = await second.browser.request(oidc.buildEndSessionUrl(first.config, { id_token_hint: first.tokens.id_token!, post_logout_redirect_uri: BYE }).href);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('Sign out?');
+    expect(await alive(second.config, second.tokens.access_token, second.tokens.claims()!.sub)).toBe(true);
+    expect(await alive(first.config, first.tokens.access_token, first.tokens.claims()!.sub)).toBe(true);
+  });
+
+  it('RP-Initiated Logout §2: POST /logout from the app (no session cookie on a cross-site POST) with a valid hint ends the session the hint names', async () => {
+    const { config, tokens } = await session();
+    const res = await new Browser().request(h.url('/logout'), { form: { id_token_hint: tokens.id_token!, post_logout_redirect_uri: BYE, state: 'p1' }, headers: { origin: 'http://127.0.0.1:8976' } });
+    expect(res.location).toBe(`${BYE}?state=p1`);
+    expect(await alive(config, tokens.access_token, tokens.claims()!.sub)).toBe(false);
+    await expect(oidc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+});
+
+describe('Authorization endpoint by POST (OIDC Core §3.1.2.1)', () => {
+  it('OIDC Core §3.1.2.1: POST /authorize with form-encoded parameters signs in like GET', async () => {
+    const config = await client(web);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const params = Object.fromEntries(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', state: 'post-1', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', tenant: tenant.domain }).searchParams);
+    const browser = new Browser();
+    const start = await browser.request(h.url('/authorize'), { form: params, headers: { origin: 'http://127.0.0.1:8976' } });
+    expect(start.status).toBe(302);
+    expect(new URL(start.location!).pathname).toBe('/login');
+    const page = await browser.request(start.location!);
+    const done = await browser.request(h.url('/login'), { form: { ...hiddenFields(page.body), email: tenant.ownerEmail, password: OWNER_PASSWORD } });
+    const callback = new URL(done.location!);
+    expect(callback.searchParams.get('state')).toBe('post-1');
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: 'post-1' });
+    expect(tokens.claims()!['tenant_id']).toBe(tenant.tenantId);
+
+    // The same validation as GET: an unregistered redirect URI is an error page, not a redirect.
+    const bad = await new Browser().request(h.url('/authorize'), { form: { ...params, redirect_uri: `${REDIRECT}/x` } });
+    expect(bad.status).toBe(400);
+    expect(bad.location).toBeNull();
   });
 });
 

@@ -180,11 +180,8 @@ export class LoginService {
   }
 
   /** Logout (UC-LOGOUT) ends the session and every refresh token bound to it. */
-  async logout(cookie: string | undefined): Promise<Session | null> {
-    if (!cookie) return null;
-    const current = await this.currentSession(cookie);
-    if (!current) return null;
-    await this.d.store.revokeSession(current.session.tenantId, current.session.userId, current.session.id, 'logout', this.d.now().toISOString());
-    return current.session;
+  /** Ends a live session and every refresh token bound to it (FR-AUTH-005); false when it had already ended. */
+  async endSession(session: Pick<Session, 'tenantId' | 'userId' | 'id'>): Promise<boolean> {
+    return this.d.store.revokeSession(session.tenantId, session.userId, session.id, 'logout', this.d.now().toISOString());
   }
 }

@@ -90,6 +90,21 @@ export function messagePage(i: { title: string; message: string; link?: { href: 
   return layout(i.title, `<h1>${esc(i.title)}</h1><p class="note" role="status">${esc(i.message)}</p>${i.link ? `<p class="links"><a href="${esc(i.link.href)}">${esc(i.link.text)}</a></p>` : ''}`);
 }
 
+/**
+ * RP-Initiated Logout §6: a sign-out request without a valid `id_token_hint` for this browser's session
+ * could come from any site, so the person confirms it. The form carries the request on, with a CSRF token.
+ */
+export function logoutConfirmPage(i: { action: string; csrf: string; who: string; organization: string; appName: string | null; carry: Readonly<Record<string, string>> }): Page {
+  return layout(
+    'Sign out?',
+    `<h1>Sign out?</h1><p class="sub">${i.appName ? `${esc(i.appName)} asks to sign you out. ` : ''}You are signed in as <strong>${esc(i.who)}</strong> (${esc(i.organization)}).</p>
+<form method="post" action="${esc(i.action)}">
+${Object.entries(i.carry).map(([k, v]) => hidden(k, v)).join('')}${hidden('csrf', i.csrf)}${hidden('confirm', 'yes')}
+<button type="submit">Sign out</button>
+</form>`,
+  );
+}
+
 export interface SetPasswordPageInput {
   readonly title: string;
   readonly intro: string;
