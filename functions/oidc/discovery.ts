@@ -30,7 +30,8 @@ export const handler = defineWebHandler({
         code_challenge_methods_supported: ['S256'],
         scopes_supported: SUPPORTED_SCOPES,
         claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'amr', 'email', 'email_verified', 'tenant_id', 'tenant_domain', 'role'],
-        prompt_values_supported: ['none', 'login'],
+        // select_account shows the login form (like login); consent is given by the tenant's enablement of the app.
+        prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
         authorization_response_iss_parameter_supported: true,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,

@@ -2,7 +2,10 @@ import { OAuthError } from '../../shared/domain/identity/oauth';
 import { clientCredentials } from '../../shared/http/client-auth';
 import { defineWebHandler } from '../../shared/http/web';
 
-/** POST /introspect (RFC 7662): confidential clients only. */
+/**
+ * POST /introspect (RFC 7662): confidential clients only. An access token is shown to its own client and to
+ * clients enabled for its tenant; anyone else gets `{"active":false}` (§4). `token_type_hint` is ignored.
+ */
 export const handler = defineWebHandler({
   kind: 'oauth',
   handle: async ({ form, header, deps }) => {

@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { container as defaultContainer, type Container } from '../composition';
 import { ANONYMOUS, type RequestOrigin } from '../domain/audit';
 import { isAppError } from '../domain/errors';
-import { OAuthError } from '../domain/identity/oauth';
+import { BearerError, OAuthError } from '../domain/identity/oauth';
 import { writeAudit } from './audit';
 import type { Logger } from './logger';
 import { requestContext, type ErrorRenderer } from './middleware/request-context';
@@ -71,15 +71,27 @@ function parseCookies(raw: string | undefined): Record<string, string> {
   return out;
 }
 
+/** RFC 6750 §3: the challenge of a protected resource; with no token sent, no error information (§3.1). */
+function bearerChallenge(err: BearerError): string {
+  if (err.options.withoutErrorInfo) return 'Bearer';
+  return `Bearer error="${err.error}"${err.options.scope ? `, scope="${err.options.scope}"` : ''}`;
+}
+
 const oauthRenderer: ErrorRenderer = (err, requestId) => {
+  // Every answer of these endpoints is kept out of caches, errors included (RFC 6749 §5.1, RFC 6750 §5.3).
+  const noStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  if (err instanceof BearerError && err.options.withoutErrorInfo) {
+    return { response: { statusCode: err.status, headers: { ...noStore, 'www-authenticate': bearerChallenge(err) }, body: '' }, status: err.status, code: err.error, reason: err.reason };
+  }
   if (err instanceof OAuthError) {
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache' };
-    if (err.status === 401) headers['www-authenticate'] = err.error === 'invalid_token' ? `Bearer error="invalid_token"` : 'Basic realm="token"';
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...noStore };
+    if (err instanceof BearerError) headers['www-authenticate'] = bearerChallenge(err);
+    else if (err.status === 401) headers['www-authenticate'] = err.error === 'invalid_token' ? `Bearer error="invalid_token"` : 'Basic realm="token"';
     return { response: { statusCode: err.status, headers, body: JSON.stringify({ error: err.error, error_description: err.description }) }, status: err.status, code: err.error, reason: err.reason };
   }
   const status = isAppError(err) ? err.status : 500;
   const error = status === 429 ? 'temporarily_unavailable' : status === 503 ? 'temporarily_unavailable' : status < 500 ? 'invalid_request' : 'server_error';
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(isAppError(err) ? err.headers : {}) };
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...(isAppError(err) ? err.headers : {}), ...noStore };
   const description = isAppError(err) && err.expose ? (err.detail ?? err.title) : 'The server could not complete the request.';
   return { response: { statusCode: status, headers, body: JSON.stringify({ error, error_description: description, request_id: requestId }) }, status, code: error, reason: isAppError(err) ? err.reason : 'internal error' };
 };

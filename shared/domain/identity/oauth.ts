@@ -18,7 +18,10 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable'
   | 'invalid_token'
-  | 'unsupported_token_type';
+  | 'insufficient_scope'
+  | 'unsupported_token_type'
+  | 'request_not_supported'
+  | 'request_uri_not_supported';
 
 /** An error in the OAuth wire format (RFC 6749 §5.2). `status` is the HTTP status at the token endpoint. */
 export class OAuthError extends Error {
@@ -31,6 +34,23 @@ export class OAuthError extends Error {
   ) {
     super(description);
     this.name = 'OAuthError';
+  }
+}
+
+/**
+ * An error of a protected resource (RFC 6750 §3, the userinfo endpoint): rendered with a `Bearer`
+ * challenge, at the status §3.1 gives each code. `withoutErrorInfo`: the request carried no token at all,
+ * so the challenge and the body carry no error information (§3.1); the code is kept for logs only.
+ */
+export class BearerError extends OAuthError {
+  constructor(
+    error: 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+    description: string,
+    reason?: string,
+    readonly options: { readonly withoutErrorInfo?: boolean; readonly scope?: string } = {},
+  ) {
+    super(error, description, error === 'invalid_request' ? 400 : error === 'insufficient_scope' ? 403 : 401, reason);
+    this.name = 'BearerError';
   }
 }
 
@@ -98,6 +118,11 @@ export type AuthorizeValidation =
       readonly nonce: string | null;
       readonly codeChallenge: string;
       readonly maxAge: number | null;
+      /**
+       * `login`: show the login form even with a live session (prompt=login, and prompt=select_account,
+       * since the form is where another account is chosen). `consent` asks nothing: the tenant's
+       * enablement of the application is the administrator's consent (UC-PROV-001).
+       */
       readonly prompt: 'none' | 'login' | null;
       readonly tenantDomain: string | null;
       readonly loginHint: string | null;
@@ -112,15 +137,19 @@ export function validateAuthorizeRequest(p: AuthorizeParams, app: ManagedApp | u
   }
   const state = p['state'] ?? null;
   const fail = (error: OAuthErrorCode, description: string): AuthorizeValidation => ({ kind: 'redirect-error', redirectUri, state, error, description });
-  if (p['request'] !== undefined || p['request_uri'] !== undefined) return fail('invalid_request', 'request objects are not supported');
+  // OIDC Core §3.1.2.6: request objects have error codes of their own. Empty values count as omitted (RFC 6749 §3.1).
+  if (p['request']) return fail('request_not_supported', 'request objects are not supported');
+  if (p['request_uri']) return fail('request_uri_not_supported', 'request_uri is not supported');
   if (app.status !== 'Active') return fail('unauthorized_client', 'the application is disabled');
+  // RFC 6749 §4.1.2.1: a missing parameter is invalid_request; only a value we do not offer is unsupported.
+  if (!p['response_type']) return fail('invalid_request', 'response_type is required');
   if (p['response_type'] !== 'code') return fail('unsupported_response_type', 'only response_type=code is supported');
   if (!app.grantTypes.includes('authorization_code')) return fail('unauthorized_client', 'the client may not use the authorization code flow');
   if (p['response_mode'] !== undefined && p['response_mode'] !== 'query') return fail('invalid_request', 'only response_mode=query is supported');
-  const scopes = (p['scope'] ?? '').split(' ').filter(Boolean);
-  if (!scopes.includes('openid')) return fail('invalid_scope', 'the openid scope is required');
-  const unknown = scopes.filter((s) => !(SUPPORTED_SCOPES as readonly string[]).includes(s));
-  if (unknown.length > 0) return fail('invalid_scope', `unsupported scope: ${unknown.join(' ')}`);
+  const requested = (p['scope'] ?? '').split(' ').filter(Boolean);
+  if (!requested.includes('openid')) return fail('invalid_scope', 'the openid scope is required');
+  // OIDC Core §3.1.2.1: scope values we do not understand SHOULD be ignored; the grant holds the known ones.
+  const scopes = [...new Set(requested.filter((s) => (SUPPORTED_SCOPES as readonly string[]).includes(s)))];
   // PKCE with S256 for every client (RFC 9700 §2.1.1); `plain` offers no protection against a leaked code.
   const challenge = p['code_challenge'];
   const method = p['code_challenge_method'];
@@ -138,7 +167,7 @@ export function validateAuthorizeRequest(p: AuthorizeParams, app: ManagedApp | u
     const values = promptRaw.split(' ').filter(Boolean);
     if (values.includes('none') && values.length > 1) return fail('invalid_request', 'prompt=none cannot be combined');
     if (values.some((v) => v !== 'none' && v !== 'login' && v !== 'consent' && v !== 'select_account')) return fail('invalid_request', 'unsupported prompt value');
-    prompt = values.includes('none') ? 'none' : values.includes('login') ? 'login' : null;
+    prompt = values.includes('none') ? 'none' : values.includes('login') || values.includes('select_account') ? 'login' : null;
   }
   const nonce = p['nonce'] ?? null;
   if (nonce !== null && nonce.length > 512) return fail('invalid_request', 'nonce is too long');

@@ -197,8 +197,9 @@ export class TokenService {
     }
     if (Date.parse(family.absoluteExpiresAt) <= now.getTime()) throw invalidGrant('refresh token expired (absolute lifetime)');
     let scope = family.scope;
-    if (p.scope !== undefined) {
-      const requested = p.scope.split(' ').filter(Boolean);
+    const requested = (p.scope ?? '').split(' ').filter(Boolean);
+    // RFC 6749 §6: an omitted scope means the original grant; an empty or blank one is treated as omitted (§3.1).
+    if (requested.length > 0) {
       const granted = family.scope.split(' ');
       if (requested.some((s) => !granted.includes(s))) throw new OAuthError('invalid_scope', 'The requested scope exceeds the original grant.');
       scope = requested.join(' ');
@@ -238,10 +239,13 @@ export class TokenService {
     return { access_token: access.token, token_type: 'Bearer', expires_in: this.d.lifetimes.accessTokenSeconds, scope: '' };
   }
 
-  /** RFC 7009: always 200 for unknown tokens; a client may only revoke its own tokens. */
-  async revoke(app: ManagedApp, token: string | undefined, hint: string | undefined): Promise<void> {
+  /**
+   * RFC 7009: always 200 for unknown tokens; a client may only revoke its own tokens. The token's form
+   * tells its type, so `token_type_hint` is not needed: every type is searched, and an unknown hint is
+   * ignored rather than refused (§2.1).
+   */
+  async revoke(app: ManagedApp, token: string | undefined): Promise<void> {
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
-    if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw new OAuthError('unsupported_token_type', 'Unknown token_type_hint.');
     const now = this.d.now();
     const refresh = parseRefreshToken(token);
     if (refresh) {
@@ -275,12 +279,34 @@ export class TokenService {
       if (!live.ok) return { active: false };
       // A refresh token ends with its session at the latest, so its exp is the earlier of the two absolute limits.
       const exp = Math.min(epoch(family.absoluteExpiresAt), epoch(live.ctx.session.absoluteExpiresAt));
-      return { active: true, token_type: 'refresh_token', client_id: family.clientId, sub: userId, scope: family.scope, tenant_id: tenantId, exp, iss: this.d.issuer };
+      // No token_type: it is OPTIONAL (RFC 7662 §2.2) and RFC 6749 §5.1 defines none for refresh tokens.
+      return { active: true, client_id: family.clientId, sub: userId, scope: family.scope, tenant_id: tenantId, exp, iss: this.d.issuer };
     }
-    const state = await this.accessTokenState(token);
+    let claims: AccessTokenClaims;
+    try {
+      claims = await this.verifyAccessToken(token);
+    } catch {
+      return { active: false };
+    }
+    // Before the liveness read: a caller that may not see the token learns nothing else about it.
+    if (!(await this.mayIntrospect(app, claims))) return { active: false };
+    const state = await this.liveAccessTokenState(claims);
     if (!state.active) return { active: false };
     const c = state.claims;
-    return { active: true, token_type: 'access_token', client_id: c.client_id, sub: c.sub, scope: c.scope, exp: c.exp, iat: c.iat, iss: c.iss, aud: c.aud, jti: c.jti, ...(c.tenant_id ? { tenant_id: c.tenant_id, role: c.role } : {}) };
+    return { active: true, token_type: 'Bearer', client_id: c.client_id, sub: c.sub, scope: c.scope, exp: c.exp, iat: c.iat, iss: c.iss, aud: c.aud, jti: c.jti, ...(c.tenant_id ? { tenant_id: c.tenant_id, role: c.role } : {}) };
+  }
+
+  /**
+   * Who may introspect an access token (RFC 7662 §4: the server decides which tokens a caller may see).
+   * The client it was issued to; for a user's token also a client enabled for the token's tenant, a
+   * resource server serving that tenant (as Keycloak lets resource servers introspect). A machine token
+   * has no tenant: only its own client. Everyone else is told `{"active":false}`, nothing more.
+   */
+  private async mayIntrospect(app: ManagedApp, claims: AccessTokenClaims): Promise<boolean> {
+    if (claims.client_id === app.id) return true;
+    if (typeof claims.tenant_id !== 'string' || claims.tenant_id === '') return false;
+    // One consistent read, and only in the cross-client case.
+    return this.d.store.isAppEnabledForTenant(claims.tenant_id, app.id);
   }
 
   /** Verifies one of our access tokens and checks it is still usable; used by userinfo and introspection. */
@@ -291,6 +317,11 @@ export class TokenService {
     } catch {
       return { active: false, reason: 'invalid token' };
     }
+    return this.liveAccessTokenState(claims);
+  }
+
+  /** Whether a verified access token is still usable: revocation, session, family, principal and app. */
+  private async liveAccessTokenState(claims: AccessTokenClaims): Promise<{ active: true; claims: AccessTokenClaims } | { active: false; reason: string }> {
     const now = this.d.now();
     const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
     const app = await this.d.store.getAppForGrant(claims.client_id);
