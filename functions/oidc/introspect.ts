@@ -8,6 +8,7 @@ import { defineWebHandler } from '../../shared/http/web';
  */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  deniedAction: 'oauth.introspect',
   handle: async ({ form, header, deps }) => {
     const app = await deps.identity.tokens.authenticateClient(clientCredentials(header('authorization'), form));
     if (app.clientType !== 'confidential') throw new OAuthError('invalid_client', 'Introspection needs client authentication.', 401, 'public client');

@@ -9,6 +9,7 @@ import { defineWebHandler } from '../../shared/http/web';
  */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  deniedAction: 'oauth.userinfo',
   handle: async ({ method, form, header, deps }) => {
     const auth = header('authorization');
     const fromHeader = auth !== undefined && /^bearer(?: |$)/i.test(auth) ? auth.slice(6).trim() : undefined;

@@ -10,6 +10,7 @@ import { ANONYMOUS, type RequestOrigin } from '../domain/audit';
 import { isAppError } from '../domain/errors';
 import { BearerError, OAuthError } from '../domain/identity/oauth';
 import { writeAudit } from './audit';
+import { clientCredentials } from './client-auth';
 import type { Logger } from './logger';
 import { requestContext, type ErrorRenderer } from './middleware/request-context';
 import { getState, header } from './request';
@@ -104,9 +105,32 @@ const htmlRenderer: ErrorRenderer = (err, requestId) => {
   return { response: { statusCode: status, headers, body: page.body }, status, code: err instanceof OAuthError ? err.error : isAppError(err) ? err.code : 'ERR-SYS-500', reason: err instanceof OAuthError ? err.reason : isAppError(err) ? err.reason : 'internal error' };
 };
 
+/** The audit record of a refused OAuth request: the claimed client (or the endpoint), the error, the reason. */
+function denial(action: string, req: WebRequest, err: OAuthError): WebAudit {
+  let clientId: string | undefined;
+  try {
+    clientId = clientCredentials(req.header('authorization'), req.form).clientId;
+  } catch {
+    clientId = req.form['client_id'];
+  }
+  const grantType = req.form['grant_type'];
+  return {
+    action,
+    outcome: 'Failure',
+    tenantId: null,
+    resource: clientId !== undefined ? `client:${clientId.slice(0, 64)}` : `endpoint:${req.path}`,
+    details: { error: err.error, reason: err.reason ?? err.description, ...(grantType !== undefined ? { grantType: grantType.slice(0, 64) } : {}) },
+  };
+}
+
 export interface WebHandlerSpec {
   readonly kind: WebKind;
   readonly handle: (req: WebRequest, audit: (a: WebAudit) => Promise<void>) => Promise<WebResult>;
+  /**
+   * FR-LOG-003, every denial is recorded: an OAuth error thrown by `handle` is written as a Failure of
+   * this action, naming the client the request claimed to be (not authenticated: it may be a stranger).
+   */
+  readonly deniedAction?: string;
   readonly container?: () => Container;
 }
 
@@ -146,7 +170,13 @@ export function defineWebHandler(spec: WebHandlerSpec) {
         origin: s.origin,
         ...(a.details ? { details: a.details } : {}),
       });
-    const result = await spec.handle(req, audit);
+    let result: WebResult;
+    try {
+      result = await spec.handle(req, audit);
+    } catch (err) {
+      if (spec.deniedAction !== undefined && err instanceof OAuthError) await audit(denial(spec.deniedAction, req, err));
+      throw err;
+    }
     const isText = typeof result.body === 'string';
     const headers: Record<string, string> = {
       'cache-control': 'no-store',

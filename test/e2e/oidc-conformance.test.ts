@@ -350,3 +350,18 @@ describe('Errors outside the OAuth format stay uncached (RFC 6749 §5.1, CON-SEC
     expect(JSON.parse(res.body)).toMatchObject({ error: 'temporarily_unavailable' });
   });
 });
+
+describe('Denials at the OAuth endpoints are audited (FR-LOG-003)', () => {
+  it('FR-LOG-003: a wrong client secret at /revoke and /introspect, and a bad token at /userinfo, each leave a Failure record naming the claimed client or the endpoint', async () => {
+    const impostor: RegisteredApp = { clientId: app.clientId, clientSecret: 'cps_not-the-secret' };
+    expect((await post('/revoke', { token: 'x' }, impostor)).status).toBe(401);
+    expect((await introspect('x', impostor)).status).toBe(401);
+    expect((await fetch(h.url('/userinfo'), { headers: { authorization: 'Bearer not-a-token' } })).status).toBe(401);
+    const audit = await h.items('PLATFORM#AUDIT');
+    const failures = (action: string, resource: string) =>
+      audit.filter((a) => a['action'] === action && a['outcome'] === 'Failure' && a['resource'] === resource).map((a) => a['metadata']);
+    expect(failures('oauth.revoke', `client:${app.clientId}`)).toContainEqual(expect.objectContaining({ error: 'invalid_client', reason: 'bad client secret' }));
+    expect(failures('oauth.introspect', `client:${app.clientId}`)).toContainEqual(expect.objectContaining({ error: 'invalid_client', reason: 'bad client secret' }));
+    expect(failures('oauth.userinfo', 'endpoint:/userinfo')).toContainEqual(expect.objectContaining({ error: 'invalid_token', reason: 'invalid token' }));
+  });
+});
