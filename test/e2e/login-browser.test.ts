@@ -119,7 +119,7 @@ describe('Universal Login Page accessibility (IF-LOGIN-UI, NFR-PERF-003 page set
     // The script tag that runs axe is refused by the pages' own CSP (no script-src at all), so this
     // context bypasses CSP; the first test above checks the CSP itself.
     const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
+    let page = await context.newPage();
     const found: string[] = [];
     const check = async (name: string): Promise<void> => {
       for (const width of [1280, 375]) {
@@ -174,6 +174,9 @@ describe('Universal Login Page accessibility (IF-LOGIN-UI, NFR-PERF-003 page set
     const callback = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
     await page.click('button[type=submit]').catch(() => undefined); // the callback host is unreachable on purpose
     await callback;
+    // A fresh tab of the same browser (same cookies): the failed navigation to the callback cannot race it.
+    await page.close();
+    page = await context.newPage();
     await page.goto(`${h.url('/logout')}?client_id=${clientId}`);
     expect(await page.title()).toBe('Sign out?');
     await check('logout-confirm');
