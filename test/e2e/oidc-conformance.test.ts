@@ -4,13 +4,14 @@
  * RFC 6749, RFC 6750, RFC 7009, RFC 7662, OIDC Core 1.0, OIDC Discovery 1.0.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '../../shared/composition';
 import { RateLimitError } from '../../shared/domain/errors';
 import { s256 } from '../../shared/domain/identity/oauth';
 import { createLogger } from '../../shared/http/logger';
 import { defineWebHandler } from '../../shared/http/web';
+import { apiEvent } from '../support/api-event';
 import { Browser } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
 import { enableApp, OWNER_PASSWORD, registerApp, signIn, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
@@ -330,20 +331,7 @@ describe('Errors outside the OAuth format stay uncached (RFC 6749 §5.1, CON-SEC
         throw new RateLimitError(2);
       },
     });
-    const event = {
-      resource: '/token',
-      path: '/token',
-      httpMethod: 'POST',
-      headers: {},
-      multiValueHeaders: {},
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      pathParameters: null,
-      stageVariables: null,
-      body: null,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'req-conformance-429', identity: { sourceIp: '203.0.113.9' } } as APIGatewayProxyEvent['requestContext'],
-    } as APIGatewayProxyEvent;
+    const event = apiEvent({ resource: '/token', path: '/token', httpMethod: 'POST' });
     const res = await handler(event, {} as Context);
     expect(res.statusCode).toBe(429);
     expect(res.headers).toMatchObject({ 'retry-after': '2', 'cache-control': 'no-store', pragma: 'no-cache' });

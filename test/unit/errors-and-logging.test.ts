@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { Container } from '../../shared/composition';
 import type { AuditRecord } from '../../shared/domain/audit';
@@ -7,24 +7,7 @@ import { ConflictError, InternalError, RateLimitError } from '../../shared/domai
 import { defineHandler } from '../../shared/http/handler';
 import { createLogger, redact } from '../../shared/http/logger';
 import { problem } from '../../shared/http/response';
-
-function event(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
-  return {
-    resource: '/probe',
-    path: '/probe',
-    httpMethod: 'GET',
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { requestId: 'req-12345678', identity: { sourceIp: '203.0.113.9', userAgent: 'unit' } } as APIGatewayProxyEvent['requestContext'],
-    ...overrides,
-  };
-}
+import { apiEvent } from '../support/api-event';
 
 function testContainer(lines: string[], audits: AuditRecord[]): () => Container {
   const c = {
@@ -46,7 +29,7 @@ describe('Error rendering (RFC 9457, CON-SEC-009)', () => {
         throw new Error('ConnectionRefused db-internal-host:5432 SELECT * FROM secrets');
       },
     });
-    const res = await handler(event(), {} as Context);
+    const res = await handler(apiEvent(), {} as Context);
     expect(res.statusCode).toBe(500);
     expect(res.headers?.['content-type']).toBe('application/problem+json; charset=utf-8');
     const body = JSON.parse(res.body) as Record<string, unknown>;
@@ -81,9 +64,9 @@ describe('Error rendering (RFC 9457, CON-SEC-009)', () => {
 
   it('CON-SEC-009: a client request id is echoed only when it is well-formed', async () => {
     const handler = defineHandler({ auth: 'none', container: testContainer([], []), handle: async () => ({ status: 200, body: {} }) });
-    const good = await handler(event({ headers: { 'X-Request-Id': 'client-abc-123' } }), {} as Context);
+    const good = await handler(apiEvent({ headers: { 'X-Request-Id': 'client-abc-123' } }), {} as Context);
     expect(good.headers?.['x-request-id']).toBe('client-abc-123');
-    const bad = await handler(event({ headers: { 'X-Request-Id': 'x\r\nset-cookie: a=b' } }), {} as Context);
+    const bad = await handler(apiEvent({ headers: { 'X-Request-Id': 'x\r\nset-cookie: a=b' } }), {} as Context);
     expect(bad.headers?.['x-request-id']).toBe('req-12345678');
   });
 
@@ -97,7 +80,7 @@ describe('Error rendering (RFC 9457, CON-SEC-009)', () => {
         throw new ConflictError('taken');
       },
     });
-    const res = await handler(event({ httpMethod: 'POST' }), {} as Context);
+    const res = await handler(apiEvent({ httpMethod: 'POST' }), {} as Context);
     expect(res.statusCode).toBe(409);
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ action: 'probe.change', outcome: 'Failure', actorType: 'Anonymous', metadata: { code: 'ERR-VAL-409', ip: '203.0.113.9' } });
