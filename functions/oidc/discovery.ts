@@ -4,6 +4,7 @@ import { defineWebHandler } from '../../shared/http/web';
 /** GET /.well-known/openid-configuration (OpenID Connect Discovery 1.0). */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  cors: 'any-origin',
   handle: async ({ deps }) => {
     const iss = deps.config.issuer;
     return {

@@ -4,6 +4,7 @@ import { defineWebHandler } from '../../shared/http/web';
 /** GET /.well-known/jwks.json: a staged next key, the signing key and the replaced ones still valid (ADR-0005). */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  cors: 'any-origin',
   handle: async ({ deps }) => ({
     status: 200,
     // A staged rotation publishes the new key longer than this before it signs (SIGNING_KEY_PUBLISH_LEAD_SECONDS).

@@ -4,6 +4,7 @@ import { defineWebHandler } from '../../shared/http/web';
 /** POST /revoke (RFC 7009): 200 whether or not the token was known; `token_type_hint` is not needed (§2.1). */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  cors: 'client-origins',
   deniedAction: 'oauth.revoke',
   handle: async ({ form, header, deps }, audit) => {
     const app = await deps.identity.tokens.authenticateClient(clientCredentials(header('authorization'), form));

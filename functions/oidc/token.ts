@@ -5,6 +5,7 @@ import { defineWebHandler } from '../../shared/http/web';
 /** POST /token (RFC 6749 §3.2): authorization_code, refresh_token, client_credentials. */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  cors: 'client-origins',
   // Every refused grant is a denial (FR-LOG-003); replay detections are the ones that matter most.
   deniedAction: 'oauth.token',
   handle: async ({ method, form, header, deps }) => {

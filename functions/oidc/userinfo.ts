@@ -9,6 +9,7 @@ import { defineWebHandler } from '../../shared/http/web';
  */
 export const handler = defineWebHandler({
   kind: 'oauth',
+  cors: 'any-origin',
   deniedAction: 'oauth.userinfo',
   handle: async ({ method, form, header, deps }) => {
     const auth = header('authorization');

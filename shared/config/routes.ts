@@ -173,6 +173,21 @@ export function functionRouteOf(route: RouteDef, routes: readonly RouteDef[] = R
   return owner;
 }
 
+/**
+ * CORS preflights (OPTIONS) for browser apps, single-page apps with a public client, that call the OpenID
+ * endpoints from their own origin. The gateway answers them itself (API Gateway: a MOCK method; local
+ * mode: the same answer), permissively, since a preflight grants nothing: each actual response carries
+ * its own Access-Control-Allow-Origin, decided by the handler (shared/http/web.ts `cors`). /token and
+ * /revoke with a form body are simple requests and need no preflight, but some clients add headers.
+ */
+export const CORS_PREFLIGHTS: readonly { readonly path: string; readonly methods: readonly ('GET' | 'POST')[] }[] = [
+  { path: '/token', methods: ['POST'] },
+  { path: '/revoke', methods: ['POST'] },
+  { path: '/userinfo', methods: ['GET', 'POST'] },
+];
+export const CORS_ALLOW_HEADERS: readonly string[] = ['authorization', 'content-type'];
+export const CORS_MAX_AGE_SECONDS = 600;
+
 /** The routes that own a Lambda function (every route not served by another's). */
 export const FUNCTION_ROUTES: readonly RouteDef[] = ROUTES.filter((r) => functionRouteOf(r) === r);
 

@@ -127,6 +127,13 @@ export interface WebHandlerSpec {
   readonly kind: WebKind;
   readonly handle: (req: WebRequest, audit: (a: WebAudit) => Promise<void>) => Promise<WebResult>;
   /**
+   * CORS for browser apps (single-page apps with a public client). `any-origin`: every origin may read
+   * the response (discovery, JWKS; userinfo, which reads a bearer token and no cookie). `client-origins`:
+   * an Origin may read it only when it is the origin of a redirect URI registered for the client the
+   * request names, as Keycloak's "+" web origins do; a page elsewhere gets no Access-Control-Allow-Origin.
+   */
+  readonly cors?: 'any-origin' | 'client-origins';
+  /**
    * FR-LOG-003, every denial is recorded: an OAuth error thrown by `handle` is written as a Failure of
    * this action, naming the client the request claimed to be (not authenticated: it may be a stranger).
    */
@@ -191,7 +198,35 @@ export function defineWebHandler(spec: WebHandlerSpec) {
       body: result.body === undefined ? '' : isText ? (result.body as string) : JSON.stringify(result.body),
     };
   };
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
     .use(requestContext(() => deps().log, spec.kind === 'oauth' ? oauthRenderer : htmlRenderer))
     .handler(core);
+  const cors = spec.cors;
+  if (cors === undefined) return handler;
+  // After everything else, errors included: a browser app must be able to read an OAuth error too.
+  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const res = await handler(event, context);
+    if (cors === 'any-origin') return { ...res, headers: { ...res.headers, 'access-control-allow-origin': '*' } };
+    const origin = header(event, 'origin');
+    // No Origin: not a cross-origin browser request (a backend, or a same-origin page); nothing to add.
+    if (origin === undefined) return res;
+    const headers: Record<string, string | number | boolean> = { ...res.headers, vary: 'Origin' };
+    if (await clientServesOrigin(event, origin, deps)) headers['access-control-allow-origin'] = origin;
+    return { ...res, headers };
+  };
+}
+
+/** Whether `origin` is the origin of one of the redirect URIs of the client the request names. */
+async function clientServesOrigin(event: APIGatewayProxyEvent, origin: string, deps: () => Container): Promise<boolean> {
+  let clientId: string | undefined;
+  try {
+    const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+    clientId = clientCredentials(header(event, 'authorization'), Buffer.byteLength(raw) <= MAX_FORM_BYTES ? parseParams(raw, 'body') : {}).clientId;
+  } catch {
+    return false;
+  }
+  if (clientId === undefined) return false;
+  // The token path's cached read (ADR-0010): a browser's token request costs no extra table request.
+  const app = await deps().identity.store.getAppForGrant(clientId);
+  return app?.redirectUris.some((uri) => URL.canParse(uri) && new URL(uri).origin === origin) ?? false;
 }

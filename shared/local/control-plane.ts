@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ENV } from '../config/constants';
-import { JOBS, QUEUES, ROUTES } from '../config/routes';
+import { CORS_PREFLIGHTS, JOBS, QUEUES, ROUTES } from '../config/routes';
 import { pathToFileURL } from 'node:url';
 import { createDocumentClient } from '../adapters/dynamo/client';
 import { ensureTable } from '../adapters/dynamo/table-admin';
@@ -92,7 +92,7 @@ export async function startLocalControlPlane(o: LocalControlPlaneOptions): Promi
 
     const outbox = outboxPages(o.dataDir);
     const objects = localObjectPages(o.dataDir);
-    const server = createLocalApi({ routes: ROUTES, root: o.root, extra: async (req, res) => (await outbox(req, res)) || objects(req, res) });
+    const server = createLocalApi({ routes: ROUTES, preflights: CORS_PREFLIGHTS, root: o.root, extra: async (req, res) => (await outbox(req, res)) || objects(req, res) });
     const port = await listen(server, o.port, host);
     stops.push(
       () =>

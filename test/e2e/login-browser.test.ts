@@ -3,6 +3,8 @@
  * the browser's own cookie, Origin and CSP behaviour — the parts a hand-rolled HTTP client cannot show.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
@@ -212,6 +214,54 @@ describe('Universal Login Page accessibility (IF-LOGIN-UI, NFR-PERF-003 page set
     await page.keyboard.press('Enter');
     expect(new URL((await callback).url()).searchParams.get('code')).toMatch(/^cpac_/);
     await page.close();
+  });
+});
+
+describe('A single-page app on another origin (public client, CORS)', () => {
+  it('FR-AUTH-001: a browser app signs in with code + PKCE, then calls /token and /userinfo with fetch from its own origin (CORS, preflight included)', async () => {
+    const verifier = 'spa-'.repeat(12);
+    // The app: two static pages on 127.0.0.1, another origin than the provider's localhost. The callback
+    // page does what oidc-client-ts does: POST the code to /token, then GET /userinfo with the bearer token.
+    let spaClientId = '';
+    const server: Server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const script = `
+        const p = new URLSearchParams(location.search);
+        const out = document.getElementById('out');
+        (async () => {
+          const t = await fetch(${JSON.stringify(`${h.cp.apiUrl}/token`)}, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ grant_type: 'authorization_code', client_id: ${JSON.stringify(spaClientId)}, code: p.get('code'), redirect_uri: location.origin + '/callback', code_verifier: ${JSON.stringify(verifier)} }) });
+          const tokens = await t.json();
+          const u = await fetch(${JSON.stringify(`${h.cp.apiUrl}/userinfo`)}, { headers: { authorization: 'Bearer ' + tokens.access_token } });
+          out.textContent = JSON.stringify({ token: t.status, userinfo: u.status, claims: await u.json() });
+        })().catch((e) => { out.textContent = 'failed: ' + e.message; });`;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(url.pathname === '/callback' ? `<!doctype html><title>callback</title><pre id="out">working</pre><script>${script}</script>` : '<!doctype html><title>app</title>');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const spaOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      spaClientId = (await registerApp(h, { name: 'Acme SPA', clientType: 'public', redirectUris: [`${spaOrigin}/callback`] })).clientId;
+      await enableApp(h, tenant.tenantId, spaClientId);
+      const page = await browser.newPage();
+      const failures: string[] = [];
+      page.on('console', (m) => {
+        if (/CORS|blocked/i.test(m.text())) failures.push(m.text());
+      });
+      const u = new URL(h.url('/authorize'));
+      for (const [k, v] of Object.entries({ response_type: 'code', client_id: spaClientId, redirect_uri: `${spaOrigin}/callback`, scope: 'openid email', state: 'spa', code_challenge: s256(verifier), code_challenge_method: 'S256', tenant: tenant.domain })) u.searchParams.set(k, v);
+      await page.goto(u.toString());
+      await page.fill('#email', tenant.ownerEmail);
+      await page.fill('#password', OWNER_PASSWORD);
+      await Promise.all([page.waitForURL((x) => x.href.startsWith(`${spaOrigin}/callback`)), page.click('button[type=submit]')]);
+      await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('out').textContent !== 'working');
+      const result = JSON.parse((await page.locator('#out').textContent())!) as { token: number; userinfo: number; claims: Record<string, unknown> };
+      expect(result).toMatchObject({ token: 200, userinfo: 200, claims: { tenant_id: tenant.tenantId, email: tenant.ownerEmail } });
+      expect(failures).toEqual([]);
+      await page.close();
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

@@ -353,3 +353,60 @@ describe('Denials at the OAuth endpoints are audited (FR-LOG-003)', () => {
     expect(failures('oauth.userinfo', 'endpoint:/userinfo')).toContainEqual(expect.objectContaining({ error: 'invalid_token', reason: 'invalid token' }));
   });
 });
+
+describe('CORS for browser apps (single-page apps with a public client)', () => {
+  const SPA = 'https://spa.conformance.example.com';
+  let spa: RegisteredApp;
+  beforeAll(async () => {
+    spa = await registerApp(h, { name: 'Conformance SPA', clientType: 'public', redirectUris: [`${SPA}/callback`] });
+    await enableApp(h, tenant.tenantId, spa.clientId);
+  });
+  const form = (fields: Record<string, string>, origin: string) =>
+    fetch(h.url('/token'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams(fields) });
+
+  it('OIDC Discovery §4: the discovery document and the JWKS may be read from any origin', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/.well-known/jwks.json']) {
+      const res = await fetch(h.url(path), { headers: { origin: SPA } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('access-control-allow-origin'), path).toBe('*');
+    }
+  });
+
+  it('FR-AUTH-001: /token answers the origin of one of the client\'s redirect URIs, on success and on error, and no other origin', async () => {
+    const cb = await authorize({ client_id: spa.clientId, redirect_uri: `${SPA}/callback` });
+    const code = cb.searchParams.get('code')!;
+    const ok = await form({ grant_type: 'authorization_code', client_id: spa.clientId, code, redirect_uri: `${SPA}/callback`, code_verifier: VERIFIER }, SPA);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(SPA);
+    expect(ok.headers.get('vary')).toMatch(/origin/i);
+    const tokens = (await ok.json()) as Record<string, string>;
+    const info = await fetch(h.url('/userinfo'), { headers: { authorization: `Bearer ${tokens['access_token']}`, origin: SPA } });
+    expect(info.status).toBe(200);
+    expect(info.headers.get('access-control-allow-origin')).toBe('*');
+
+    // A second redemption is refused (and revokes the first's tokens); the SPA can still read why.
+
+    const refused = await form({ grant_type: 'authorization_code', client_id: spa.clientId, code, redirect_uri: `${SPA}/callback`, code_verifier: VERIFIER }, SPA);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(SPA);
+
+    for (const origin of ['https://evil.example', 'https://spa.conformance.example.com:8443', 'http://spa.conformance.example.com']) {
+      const other = await form({ grant_type: 'refresh_token', client_id: spa.clientId, refresh_token: tokens['refresh_token'] ?? 'x' }, origin);
+      expect(other.headers.get('access-control-allow-origin'), origin).toBeNull();
+    }
+    // The confidential web app's redirect origin is not the SPA's.
+    const cross = await form({ grant_type: 'client_credentials', client_id: spa.clientId }, new URL(REDIRECT).origin);
+    expect(cross.headers.get('access-control-allow-origin')).toBeNull();
+
+  });
+
+  it('FR-AUTH-001: the gateway answers CORS preflights for /token, /revoke and /userinfo, allowing the Authorization header', async () => {
+    for (const [path, method] of [['/token', 'POST'], ['/revoke', 'POST'], ['/userinfo', 'GET']] as const) {
+      const res = await fetch(h.url(path), { method: 'OPTIONS', headers: { origin: SPA, 'access-control-request-method': method, 'access-control-request-headers': 'authorization' } });
+      expect(res.status, path).toBe(204);
+      expect(res.headers.get('access-control-allow-origin'), path).toBe('*');
+      expect(res.headers.get('access-control-allow-methods'), path).toContain(method);
+      expect(res.headers.get('access-control-allow-headers'), path).toContain('authorization');
+    }
+  });
+});

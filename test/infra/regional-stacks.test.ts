@@ -9,7 +9,7 @@ import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOME_REGION_IDS, HOME_REGIONS, TABLE_SCHEMA, type HomeRegion } from '../../shared/config/constants';
-import { FUNCTION_ROUTES, functionRouteOf, JOBS, ROUTES, type RouteDef } from '../../shared/config/routes';
+import { CORS_PREFLIGHTS, FUNCTION_ROUTES, functionRouteOf, JOBS, ROUTES, type RouteDef } from '../../shared/config/routes';
 import { SIGNING_KEY_PURPOSE } from '../../shared/adapters/aws/kms-signing-keys';
 import { TOKEN_SIGNING_PURPOSE } from '../../lib/constructs/token-signing-key';
 import { MAIL_SENDING_ROUTES, SIGNING_KEY_GRANTS, type RegionalStack } from '../../lib/regional-stack';
@@ -391,7 +391,7 @@ describe('Regional stacks (stage dev)', () => {
         EndpointConfiguration: { Types: ['REGIONAL'] },
         DisableExecuteApiEndpoint: false,
       });
-      template().resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
+      template().resourceCountIs('AWS::ApiGateway::Method', ROUTES.length + CORS_PREFLIGHTS.length);
       template().hasResourceProperties('AWS::ApiGateway::RequestValidator', {
         ValidateRequestBody: true,
         ValidateRequestParameters: true,
@@ -414,6 +414,24 @@ describe('Regional stacks (stage dev)', () => {
         HttpMethod: 'GET',
         RequestParameters: { 'method.request.path.id': true },
       });
+    });
+
+    it('IF-LOGIN-UI, FR-AUTH-001: browser apps get CORS preflights on /token, /revoke and /userinfo from a MOCK method that reaches no function', () => {
+      const methods = Object.values(template().findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod === 'OPTIONS');
+      expect(methods).toHaveLength(CORS_PREFLIGHTS.length);
+      for (const m of methods) {
+        expect(m.Properties).toMatchObject({ AuthorizationType: 'NONE', Integration: { Type: 'MOCK' } });
+        const headers = m.Properties.Integration.IntegrationResponses[0].ResponseParameters as Record<string, string>;
+        expect(headers).toMatchObject({
+          'method.response.header.Access-Control-Allow-Origin': "'*'",
+          'method.response.header.Access-Control-Allow-Headers': "'authorization,content-type'",
+          'method.response.header.Access-Control-Max-Age': "'600'",
+        });
+      }
+      const [stage] = Object.values(template().findResources('AWS::ApiGateway::Stage'));
+      for (const { path } of CORS_PREFLIGHTS) {
+        expect(stage?.Properties.MethodSettings, path).toContainEqual(expect.objectContaining({ HttpMethod: 'OPTIONS', ResourcePath: `/${path.replaceAll('/', '~1')}`, ThrottlingRateLimit: 5000 }));
+      }
     });
 
     it('NFR-MON-001: the API stage has JSON access logs, ERROR execution logs, tracing and throttling', () => {
@@ -458,8 +476,8 @@ describe('Regional stacks (stage dev)', () => {
           }),
         );
       }
-      // The stage default plus one setting per authentication method, nothing for the other routes.
-      expect(settings).toHaveLength(1 + auth.length);
+      // The stage default plus one setting per authentication method and CORS preflight, nothing for the other routes.
+      expect(settings).toHaveLength(1 + auth.length + CORS_PREFLIGHTS.length);
     });
 
     it('ERR-RATE-429: a WAF web ACL with the managed rule groups and a rate limit is associated with the stage', () => {

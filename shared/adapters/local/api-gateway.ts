@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { RouteDef } from '../../config/routes';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS, type CORS_PREFLIGHTS, type RouteDef } from '../../config/routes';
 import { PROBLEM_TYPE_BASE, SECURITY_HEADERS } from '../../http/response';
 
 /** API Gateway's own payload limit; the handlers enforce their smaller limits themselves. */
@@ -44,6 +44,19 @@ export interface LocalApiOptions {
   readonly root: string;
   /** Extra non-API pages served by the local server (e.g. the mail outbox), tried before 404. */
   readonly extra?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** CORS preflights the gateway answers itself, as API Gateway's MOCK OPTIONS methods do. */
+  readonly preflights?: typeof CORS_PREFLIGHTS;
+}
+
+/** The answer of API Gateway's CORS preflight method (lib/constructs/api.ts `addCorsPreflight`). */
+function preflight(res: ServerResponse, methods: readonly string[]): void {
+  res.writeHead(204, {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': methods.join(','),
+    'access-control-allow-headers': CORS_ALLOW_HEADERS.join(','),
+    'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
+  });
+  res.end();
 }
 
 function gatewayProblem(res: ServerResponse, status: number, code: string, title: string): void {
@@ -262,6 +275,8 @@ export function createLocalApi(options: LocalApiOptions): Server {
   return createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      const cors = req.method === 'OPTIONS' ? options.preflights?.find((p) => p.path === url.pathname) : undefined;
+      if (cors) return preflight(res, cors.methods);
       let matchedPath = false;
       for (const route of candidates(url.pathname)) {
         const m = route.pattern.exec(url.pathname);
