@@ -1,7 +1,8 @@
+import { verifyIdTokenHint } from '../../shared/domain/identity/id-token-hint';
 import { validateAuthorizeRequest, redirectWith } from '../../shared/domain/identity/oauth';
 import { SESSION_COOKIE } from '../../shared/http/cookies';
 import { errorPage } from '../../shared/http/ui/pages';
-import { defineWebHandler } from '../../shared/http/web';
+import { defineWebHandler, type WebResult } from '../../shared/http/web';
 
 /**
  * GET and POST /authorize (OIDC Core §3.1.2; §3.1.2.1: POST carries the same parameters form-encoded). An
@@ -20,10 +21,19 @@ export const handler = defineWebHandler({
       const page = errorPage({ title: v.title, message: 'The application sent an invalid sign-in request. Contact its developer.', requestId: origin.requestId });
       return { status: 400, headers: page.headers, body: page.body };
     }
-    if (v.kind === 'redirect-error') {
-      return { status: 302, headers: { location: redirectWith(v.redirectUri, { error: v.error, error_description: v.description, state: v.state, iss: deps.config.issuer }) } };
+    const backWithError = (redirectUri: string, state: string | null, error: string, description: string): WebResult => ({
+      status: 302,
+      headers: { location: redirectWith(redirectUri, { error, error_description: description, state, iss: deps.config.issuer }) },
+    });
+    if (v.kind === 'redirect-error') return backWithError(v.redirectUri, v.state, v.error, v.description);
+    let hint: { sub: string; tenantId: string | null } | undefined;
+    if (query['id_token_hint']) {
+      // OIDC Core §3.1.2.1: an ID token we issued to this client (it may have expired) naming the expected user.
+      const verified = await verifyIdTokenHint(query['id_token_hint'], await deps.identity.keys.publicJwks(), deps.config.issuer);
+      if (!verified || verified.clientId !== app!.id) return backWithError(v.redirectUri, v.state, 'invalid_request', 'id_token_hint is not valid');
+      hint = { sub: verified.sub, tenantId: verified.tenantId };
     }
-    const result = await deps.identity.login.begin(app!, v, cookies[SESSION_COOKIE]);
+    const result = await deps.identity.login.begin(app!, v, cookies[SESSION_COOKIE], hint);
     if (result.kind === 'redirect') return { status: 302, headers: { location: result.location } };
     return { status: 302, headers: { location: `${deps.config.issuer}/login?req=${result.request.id}` } };
   },

@@ -410,3 +410,32 @@ describe('CORS for browser apps (single-page apps with a public client)', () => 
     }
   });
 });
+
+describe('id_token_hint at the authorization endpoint (OIDC Core §3.1.2.1)', () => {
+  it('OIDC Core §3.1.2.1: prompt=none with a hint naming the signed-in user signs in; a hint naming someone else gets login_required; a hint we did not issue is invalid_request', async () => {
+    const mine = (await tokens())['id_token']!;
+    const silent = await authorize({ prompt: 'none', id_token_hint: mine });
+    expect(silent.searchParams.get('code')).toMatch(/^cpac_/);
+
+    // Another user, of another tenant, signed in to the same application in another browser.
+    const other = await tenantWithOwner(h, 'conf-hint-other', h.dataDir);
+    await enableApp(h, other.tenantId, app.clientId);
+    const elsewhere = await signIn(new Browser(), authorizeUrl({ tenant: other.domain }), { email: other.ownerEmail, password: OWNER_PASSWORD });
+    const code = new URL(elsewhere.callback!).searchParams.get('code')!;
+    const theirs = (await post('/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER })).body['id_token'] as string;
+
+    const refused = await authorize({ prompt: 'none', id_token_hint: theirs, tenant: undefined });
+    expect(refused.searchParams.get('error')).toBe('login_required');
+    expect(refused.searchParams.get('state')).toBe('st-c');
+    // Without prompt=none the person gets the login form instead of the other user's session.
+    const form = await browser.request(authorizeUrl({ id_token_hint: theirs, tenant: undefined }));
+    expect(new URL(form.location!).pathname).toBe('/login');
+
+    const [head, payload] = mine.split('.') as [string, string];
+    for (const bad of [`${head}.${payload}.AAAA`, 'not-a-jwt']) {
+      const res = await authorize({ prompt: 'none', id_token_hint: bad });
+      expect(res.searchParams.get('error')).toBe('invalid_request');
+      expect(res.searchParams.get('iss')).toBe(h.cp.apiUrl);
+    }
+  });
+});

@@ -42,15 +42,20 @@ type OkValidation = Extract<AuthorizeValidation, { kind: 'ok' }>;
 export class LoginService {
   constructor(private readonly d: LoginDeps) {}
 
-  /** GET /authorize after validation: reuse a live session (SSO), or start a login transaction. */
-  async begin(app: ManagedApp, v: OkValidation, sessionCookie: string | undefined): Promise<BeginResult> {
+  /**
+   * GET /authorize after validation: reuse a live session (SSO), or start a login transaction. `hint`: the
+   * user a verified `id_token_hint` names (OIDC Core §3.1.2.1); a session of anyone else is not reused,
+   * so `prompt=none` answers login_required and otherwise the login form is shown.
+   */
+  async begin(app: ManagedApp, v: OkValidation, sessionCookie: string | undefined, hint?: { readonly sub: string; readonly tenantId: string | null }): Promise<BeginResult> {
     const now = this.d.now();
     const current = sessionCookie ? await this.currentSession(sessionCookie) : null;
     const reusable =
       current !== null &&
       v.prompt !== 'login' &&
       (v.maxAge === null || now.getTime() - Date.parse(current.session.authTime) <= v.maxAge * 1000) &&
-      (v.tenantDomain === null || v.tenantDomain === current.tenant.domain);
+      (v.tenantDomain === null || v.tenantDomain === current.tenant.domain) &&
+      (hint === undefined || (hint.sub === current.user.id && (hint.tenantId === null || hint.tenantId === current.tenant.id)));
     if (reusable && current) {
       if (!(await this.d.store.isAppEnabledForTenant(current.tenant.id, app.id))) {
         return { kind: 'redirect', location: redirectWith(v.redirectUri, { error: 'access_denied', error_description: 'The application is not enabled for your organization.', state: v.state, iss: this.d.issuer }) };
