@@ -75,6 +75,13 @@ class LocalQueue implements EventQueue {
     return this.consumer !== undefined;
   }
 
+  /** Stops delivery, keeping the messages, until the returned function restores the consumer it had. */
+  pause(): () => void {
+    const consumer = this.consumer;
+    this.setConsumer(undefined);
+    return () => this.setConsumer(consumer);
+  }
+
   /** Messages waiting (visible or not yet), excluding the dead-letter directory. */
   pending(): number {
     return this.files().length;
@@ -225,6 +232,14 @@ export function localQueue(dataDir: string, name: string): EventQueue {
 /** Local mode's event source mapping: deliver the queue's messages (and any left from a crash) to `consumer`. */
 export function registerLocalConsumer(dataDir: string, name: string, consumer: LocalConsumer | undefined, options: LocalConsumerOptions): void {
   queueFor(dataDir, name).setConsumer(consumer, options);
+}
+
+/**
+ * Holds a queue's messages back from its consumer until the returned function is called. Benchmarks use
+ * it to keep a consumer, which is a function of its own in AWS, out of another function's measurement.
+ */
+export function pauseLocalConsumer(dataDir: string, name: string): () => void {
+  return queueFor(dataDir, name).pause();
 }
 
 /** Resolves when every local queue of the data dir has delivered everything it holds. */
