@@ -4,9 +4,6 @@ import { clearSessionCookie, csrfToken, csrfValid, isSecureIssuer, SESSION_COOKI
 import { errorPage, logoutConfirmPage, messagePage } from '../../shared/http/ui/pages';
 import { defineWebHandler, type WebResult } from '../../shared/http/web';
 
-/** The request parameters the confirmation form carries on to its POST. */
-const CARRIED = ['client_id', 'post_logout_redirect_uri', 'state'] as const;
-
 /**
  * GET and POST /logout: OpenID Connect RP-Initiated Logout 1.0. Ends the browser's session and every
  * refresh token bound to it; redirects only to a post-logout URI registered for the client.
@@ -62,8 +59,9 @@ export const handler = defineWebHandler({
       }
       if (!confirming) {
         const csrf = csrfToken(cookies, secure);
+        // The request, carried on to the confirmation's POST (the verified hint has become client_id).
         const carry: Record<string, string> = {};
-        for (const k of CARRIED) if (k === 'client_id' ? clientId : p[k]) carry[k] = k === 'client_id' ? clientId! : p[k]!;
+        for (const [k, v] of Object.entries({ client_id: clientId, post_logout_redirect_uri: target, state: p['state'] })) if (v) carry[k] = v;
         const page = logoutConfirmPage({ action: `${deps.config.issuer}/logout`, csrf: csrf.token, who: current.user.email, organization: current.tenant.domain, appName: app?.name ?? null, carry });
         return { status: 200, headers: page.headers, body: page.body, cookies: csrf.setCookie ? [csrf.setCookie] : [] };
       }

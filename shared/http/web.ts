@@ -61,6 +61,10 @@ function parseParams(raw: string, where: string): Record<string, string> {
   return out;
 }
 
+function rawBody(event: APIGatewayProxyEvent): string {
+  return event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+}
+
 function parseCookies(raw: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (raw ?? '').split(';')) {
@@ -146,7 +150,7 @@ export function defineWebHandler(spec: WebHandlerSpec) {
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const s = getState(event);
     const c = deps();
-    const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+    const raw = rawBody(event);
     let form: Record<string, string> = {};
     if (event.httpMethod === 'POST' && raw.length > 0) {
       if (Buffer.byteLength(raw) > MAX_FORM_BYTES) throw new OAuthError('invalid_request', 'The request body is too large.');
@@ -220,7 +224,7 @@ export function defineWebHandler(spec: WebHandlerSpec) {
 async function clientServesOrigin(event: APIGatewayProxyEvent, origin: string, deps: () => Container): Promise<boolean> {
   let clientId: string | undefined;
   try {
-    const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+    const raw = rawBody(event);
     clientId = clientCredentials(header(event, 'authorization'), Buffer.byteLength(raw) <= MAX_FORM_BYTES ? parseParams(raw, 'body') : {}).clientId;
   } catch {
     return false;
