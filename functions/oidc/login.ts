@@ -14,7 +14,8 @@ export const handler = defineWebHandler({
     const secure = isSecureIssuer(deps.config.issuer);
     const { login, store } = deps.identity;
     const request = await login.pendingRequest(method === 'POST' ? form['req'] : query['req']);
-    const app = request ? await store.getApp(request.clientId) : undefined;
+    // The token path's one-second client cache (ADR-0010): a disabled application is refused here within a second too.
+    const app = request ? await store.getAppForGrant(request.clientId) : undefined;
     if (!request || !app || app.status !== 'Active') {
       const page = errorPage({ title: 'Sign-in expired', message: EXPIRED, requestId: origin.requestId });
       return { status: 400, headers: page.headers, body: page.body };

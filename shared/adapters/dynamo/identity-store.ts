@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { InternalError, ValidationError } from '../../domain/errors';
 import { APP_ENVIRONMENTS, CLIENT_CACHE_SECONDS, CLIENT_TYPES, GRANT_TYPES, type ManagedApp } from '../../domain/identity/apps';
 import type { AuthorizationCode, AuthorizationRequest, LoginUser, PasswordReset, RefreshFamily, Session } from '../../domain/identity/model';
-import type { IdentityStore, LiveExtras, LiveIds, LiveItems } from '../../domain/identity/ports';
+import type { IdentityStore, LiveExtras, LiveIds, LiveItems, LoginCandidate } from '../../domain/identity/ports';
 import { TENANT_ROLES, type Invitation, type TenantUser } from '../../domain/model';
 import { userFilterWrites } from './user-admin-store';
 import type { Page } from '../../domain/ports';
@@ -278,6 +278,42 @@ export class DynamoIdentityStore implements IdentityStore {
     }
   }
 
+  /**
+   * One consistent BatchGetItem (retrying unprocessed keys): a lookup function from key to item, so
+   * callers name what they asked for instead of scanning the response.
+   */
+  private async consistentBatch(wanted: readonly { PK: string; SK: string }[], purpose: string): Promise<(k: { PK: string; SK: string } | undefined) => Record<string, unknown> | undefined> {
+    const found = new Map<string, Record<string, unknown>>();
+    let request: Record<string, unknown>[] = wanted.map((k) => ({ PK: k.PK, SK: k.SK }));
+    try {
+      for (let attempt = 0; request.length > 0; attempt++) {
+        if (attempt > 6) throw new InternalError(`${purpose}: unprocessed keys after retries`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        const out = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: request, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.table] ?? []) found.set(`${String(item['PK'])}|${String(item['SK'])}`, item);
+        request = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    } catch (err) {
+      throw translateDynamoError(err);
+    }
+    return (k) => (k ? found.get(`${k.PK}|${k.SK}`) : undefined);
+  }
+
+  async findLoginCandidate(domain: string, appId: string, email: string | null): Promise<LoginCandidate> {
+    const sentinel = await this.get(keys.tenantDomain(domain));
+    const tenantId = sentinel?.['tenantId'];
+    if (typeof tenantId !== 'string') return { tenant: undefined, enabled: false, user: undefined };
+    const wanted = { tenant: keys.tenant(tenantId), enabled: keys.tenantApp(tenantId, appId), ...(email !== null ? { email: keys.userEmail(tenantId, email) } : {}) };
+    const at = await this.consistentBatch(Object.values(wanted), 'sign-in read');
+    const tenantRaw = at(wanted.tenant);
+    const userId = 'email' in wanted ? at(wanted.email)?.['userId'] : undefined;
+    return {
+      tenant: tenantRaw ? decodeTenant(tenantRaw) : undefined,
+      enabled: at(wanted.enabled) !== undefined,
+      user: typeof userId === 'string' ? await this.getUser(tenantId, userId) : undefined,
+    };
+  }
+
   async loadLiveContext(ids: LiveIds, extra: LiveExtras = {}): Promise<LiveItems> {
     const wanted = {
       tenant: keys.tenant(ids.tenantId),
@@ -288,21 +324,8 @@ export class DynamoIdentityStore implements IdentityStore {
       ...(extra.familyId !== undefined ? { family: keys.refreshFamily(ids.tenantId, ids.userId, extra.familyId) } : {}),
       ...(extra.accessTokenJti !== undefined ? { revoked: keys.revokedAccessToken(ids.tenantId, extra.accessTokenJti) } : {}),
     };
-    const found = new Map<string, Record<string, unknown>>();
-    let request: Record<string, unknown>[] = Object.values(wanted).map((k) => ({ PK: k.PK, SK: k.SK }));
-    try {
-      for (let attempt = 0; request.length > 0; attempt++) {
-        if (attempt > 6) throw new InternalError('liveness read: unprocessed keys after retries');
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-        // Consistent reads: a revocation or suspension a moment ago must be seen now (FR-OPS-001).
-        const out = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: request, ConsistentRead: true } } }));
-        for (const item of out.Responses?.[this.table] ?? []) found.set(`${String(item['PK'])}|${String(item['SK'])}`, item);
-        request = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    } catch (err) {
-      throw translateDynamoError(err);
-    }
-    const at = (k: { PK: string; SK: string } | undefined) => (k ? found.get(`${k.PK}|${k.SK}`) : undefined);
+    // Consistent reads: a revocation or suspension a moment ago must be seen now (FR-OPS-001).
+    const at = await this.consistentBatch(Object.values(wanted), 'liveness read');
     const userItemRaw = at(wanted.user);
     const appRaw = 'app' in wanted ? at(wanted.app) : undefined;
     const familyRaw = 'family' in wanted ? at(wanted.family) : undefined;

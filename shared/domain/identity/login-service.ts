@@ -98,15 +98,16 @@ export class LoginService {
       return { ok: false, error: LOGIN_FAILED, reason, tenantId, userId };
     };
     if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(input.tenantDomain)) return fail('malformed tenant');
-    const tenant = await this.d.store.findTenantByDomain(input.tenantDomain);
+    const email = input.email.trim().toLowerCase();
+    // Three requests at most (domain, then tenant + enablement + email together, then the user): a
+    // sign-in's CPU is mostly its DynamoDB requests besides the hash (doc/benchmarks.md, issue #3).
+    const { tenant, enabled, user } = await this.d.store.findLoginCandidate(input.tenantDomain, app.id, email.length > 0 && email.length <= 254 ? email : null);
     if (!tenant) return fail('unknown tenant');
     if (tenant.status !== 'Active') return fail('tenant not active', tenant.id);
-    if (!(await this.d.store.isAppEnabledForTenant(tenant.id, app.id))) {
+    if (!enabled) {
       // Not a credential question: saying so reveals nothing about any account.
       return { ok: false, error: 'This application is not enabled for your organization.', reason: 'app not enabled for tenant', tenantId: tenant.id, userId: null };
     }
-    const email = input.email.trim().toLowerCase();
-    const user = email.length > 0 && email.length <= 254 ? await this.d.store.findUserByEmail(tenant.id, email) : undefined;
     if (!user || !user.passwordHash) return fail(user ? 'no password set' : 'unknown user', tenant.id, user?.id ?? null);
     const ok = await this.d.hasher.verify(user.passwordHash, input.password);
     if (!ok) return fail('wrong password', tenant.id, user.id, false);

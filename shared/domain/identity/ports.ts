@@ -104,6 +104,12 @@ export interface LiveItems {
 }
 
 /** Persistence of the identity context. One DynamoDB adapter; every tenant-owned item keyed by tenant. */
+export interface LoginCandidate {
+  readonly tenant: Tenant | undefined;
+  readonly enabled: boolean;
+  readonly user: LoginUser | undefined;
+}
+
 export interface IdentityStore {
   createApp(app: ManagedApp): Promise<void>;
   getApp(appId: string): Promise<ManagedApp | undefined>;
@@ -132,6 +138,11 @@ export interface IdentityStore {
   loadLiveContext(ids: LiveIds, extra?: LiveExtras): Promise<LiveItems>;
 
   findTenantByDomain(domain: string): Promise<Tenant | undefined>;
+  /**
+   * The password step's reads in as few requests as the keys allow: the tenant of a domain, whether the
+   * application is enabled for it, and the user with that email (none when `email` is null).
+   */
+  findLoginCandidate(domain: string, appId: string, email: string | null): Promise<LoginCandidate>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;
   findUserByEmail(tenantId: string, email: string): Promise<LoginUser | undefined>;
   getUser(tenantId: string, userId: string): Promise<LoginUser | undefined>;
