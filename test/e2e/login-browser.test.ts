@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestMessage } from '../../shared/adapters/local/outbox-mailer';
-import { s256 } from '../../shared/domain/identity/oauth';
 import { startHarness, type Harness } from '../support/harness';
-import { enableApp, OWNER_PASSWORD, registerApp, tenantWithOwner, type TenantWithOwner } from '../support/identity';
+import { authorizeUrl as authorizeUrlFor, enableApp, OWNER_PASSWORD, registerApp, tenantWithOwner, type TenantWithOwner } from '../support/identity';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -38,9 +37,7 @@ afterAll(async () => {
 });
 
 function authorizeUrl(extra: Record<string, string> = {}): string {
-  const u = new URL(h.url('/authorize'));
-  for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid', state: 'b1', code_challenge: s256('c'.repeat(43)), code_challenge_method: 'S256', ...extra })) u.searchParams.set(k, v);
-  return u.toString();
+  return authorizeUrlFor(h, 'c'.repeat(43), { client_id: clientId, redirect_uri: REDIRECT, scope: 'openid', state: 'b1', ...extra });
 }
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -248,9 +245,7 @@ describe('A single-page app on another origin (public client, CORS)', () => {
       page.on('console', (m) => {
         if (/CORS|blocked/i.test(m.text())) failures.push(m.text());
       });
-      const u = new URL(h.url('/authorize'));
-      for (const [k, v] of Object.entries({ response_type: 'code', client_id: spaClientId, redirect_uri: `${spaOrigin}/callback`, scope: 'openid email', state: 'spa', code_challenge: s256(verifier), code_challenge_method: 'S256', tenant: tenant.domain })) u.searchParams.set(k, v);
-      await page.goto(u.toString());
+      await page.goto(authorizeUrlFor(h, verifier, { client_id: spaClientId, redirect_uri: `${spaOrigin}/callback`, scope: 'openid email', state: 'spa', tenant: tenant.domain }));
       await page.fill('#email', tenant.ownerEmail);
       await page.fill('#password', OWNER_PASSWORD);
       await Promise.all([page.waitForURL((x) => x.href.startsWith(`${spaOrigin}/callback`)), page.click('button[type=submit]')]);

@@ -8,13 +8,12 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '../../shared/composition';
 import { RateLimitError } from '../../shared/domain/errors';
-import { s256 } from '../../shared/domain/identity/oauth';
 import { createLogger } from '../../shared/http/logger';
 import { defineWebHandler } from '../../shared/http/web';
 import { apiEvent } from '../support/api-event';
 import { Browser } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
-import { enableApp, OWNER_PASSWORD, registerApp, signIn, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
+import { authorizeUrl as authorizeUrlFor, enableApp, OWNER_PASSWORD, registerApp, signIn, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
 
 const REDIRECT = 'https://conformance.example.com/callback';
 const VERIFIER = 'c'.repeat(20) + 'onformance-0123456789-abcdefghijk';
@@ -49,19 +48,7 @@ afterAll(async () => {
 });
 
 function authorizeUrl(params: Record<string, string | undefined>): string {
-  const u = new URL(h.url('/authorize'));
-  const base: Record<string, string | undefined> = {
-    response_type: 'code',
-    client_id: app.clientId,
-    redirect_uri: REDIRECT,
-    scope: 'openid email offline_access',
-    state: 'st-c',
-    code_challenge: s256(VERIFIER),
-    code_challenge_method: 'S256',
-    tenant: tenant.domain,
-  };
-  for (const [k, v] of Object.entries({ ...base, ...params })) if (v !== undefined) u.searchParams.set(k, v);
-  return u.toString();
+  return authorizeUrlFor(h, VERIFIER, { client_id: app.clientId, redirect_uri: REDIRECT, scope: 'openid email offline_access', state: 'st-c', tenant: tenant.domain, ...params });
 }
 
 /** The redirect back to the client, as URL (SSO: the browser's session signs in at once). */
@@ -141,21 +128,16 @@ describe('Introspection: who may see a token (RFC 7662 §4, ERR-AUTH-403)', () =
 });
 
 describe('Authorization requests (OIDC Core §3.1.2, RFC 6749 §4.1.2.1)', () => {
-  it('OIDC Core §3.1.2.6: a request object is refused with request_not_supported, back to the client with state and iss', async () => {
-    const cb = await authorize({ request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' });
+  it.each([
+    ['request', 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.', 'request_not_supported'],
+    ['request_uri', 'https://conformance.example.com/request.jwt', 'request_uri_not_supported'],
+  ])('OIDC Core §3.1.2.6: %s is refused with its own error, back to the client with state and iss', async (param, value, error) => {
+    const cb = await authorize({ [param]: value });
     expect(cb.origin + cb.pathname).toBe(REDIRECT);
-    expect(cb.searchParams.get('error')).toBe('request_not_supported');
+    expect(cb.searchParams.get('error')).toBe(error);
     expect(cb.searchParams.get('state')).toBe('st-c');
     expect(cb.searchParams.get('iss')).toBe(h.cp.apiUrl);
     expect(cb.searchParams.get('code')).toBeNull();
-  });
-
-  it('OIDC Core §3.1.2.6: request_uri is refused with request_uri_not_supported, back to the client with state and iss', async () => {
-    const cb = await authorize({ request_uri: 'https://conformance.example.com/request.jwt' });
-    expect(cb.origin + cb.pathname).toBe(REDIRECT);
-    expect(cb.searchParams.get('error')).toBe('request_uri_not_supported');
-    expect(cb.searchParams.get('state')).toBe('st-c');
-    expect(cb.searchParams.get('iss')).toBe(h.cp.apiUrl);
   });
 
   it('RFC 6749 §4.1.2.1: a missing response_type is invalid_request; an unknown one stays unsupported_response_type', async () => {

@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { s256 } from '../../shared/domain/identity/oauth';
 import { startHarness, type Harness } from '../support/harness';
 import { Browser } from '../support/browser';
-import { enableApp, OWNER_PASSWORD, registerApp, signIn, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
+import { authorizeUrl as authorizeUrlFor, enableApp, OWNER_PASSWORD, registerApp, signIn, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
 
 const REDIRECT = 'https://app.example.com/callback';
 const VERIFIER = 'v'.repeat(20) + 'erifier-0123456789-abcdefghijklmnop';
@@ -30,19 +29,7 @@ afterAll(async () => {
 });
 
 function authorizeUrl(params: Record<string, string | undefined>): string {
-  const u = new URL(h.url('/authorize'));
-  const base: Record<string, string | undefined> = {
-    response_type: 'code',
-    client_id: app.clientId,
-    redirect_uri: REDIRECT,
-    scope: 'openid offline_access',
-    state: 'st-1',
-    code_challenge: s256(VERIFIER),
-    code_challenge_method: 'S256',
-    tenant: tenant.domain,
-  };
-  for (const [k, v] of Object.entries({ ...base, ...params })) if (v !== undefined) u.searchParams.set(k, v);
-  return u.toString();
+  return authorizeUrlFor(h, VERIFIER, { client_id: app.clientId, redirect_uri: REDIRECT, scope: 'openid offline_access', state: 'st-1', tenant: tenant.domain, ...params });
 }
 
 async function code(params: Record<string, string | undefined> = {}): Promise<string> {

@@ -11,9 +11,8 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness';
 import { Browser } from '../support/browser';
-import { OWNER_PASSWORD, signIn, tenantWithOwner, type TenantWithOwner } from '../support/identity';
+import { authorizeUrl as authorizeUrlFor, OWNER_PASSWORD, signIn, tenantWithOwner, type TenantWithOwner } from '../support/identity';
 import { ROOT } from '../support/paths';
-import { s256 } from '../../shared/domain/identity/oauth';
 
 const run = promisify(execFile);
 const cliDir = mkdtempSync(join(tmpdir(), 'cpctl-id-'));
@@ -58,10 +57,9 @@ describe('cpctl: applications, sessions and keys', () => {
 
   it('UC-PROV-001: cpctl tenants enable-app lets the tenant sign in; cpctl apps disable stops it (FR-SYS-003)', async () => {
     expect((await cpctl('tenants', 'enable-app', tenant.tenantId, clientId)).code).toBe(0);
-    const url = new URL(h.url('/authorize'));
-    for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: 'https://cli.example.com/cb', scope: 'openid', code_challenge: s256('x'.repeat(43)), code_challenge_method: 'S256', tenant: tenant.domain })) url.searchParams.set(k, v);
+    const url = authorizeUrlFor(h, 'x'.repeat(43), { client_id: clientId, redirect_uri: 'https://cli.example.com/cb', scope: 'openid', tenant: tenant.domain });
     const browser = new Browser();
-    expect((await signIn(browser, url.href, { email: tenant.ownerEmail, password: OWNER_PASSWORD })).callback).toContain('code=');
+    expect((await signIn(browser, url, { email: tenant.ownerEmail, password: OWNER_PASSWORD })).callback).toContain('code=');
 
     const list = await cpctl('--json', 'sessions', 'list', tenant.tenantId, tenant.ownerId);
     const sessions = (JSON.parse(list.stdout) as { items: { id: string; status: string }[] }).items;
@@ -73,10 +71,10 @@ describe('cpctl: applications, sessions and keys', () => {
     const after = JSON.parse((await cpctl('--json', 'sessions', 'list', tenant.tenantId, tenant.ownerId)).stdout) as { items: { status: string }[] };
     expect(after.items.every((s) => s.status === 'Revoked')).toBe(true);
     // The revoked session no longer signs in silently.
-    expect(new URL((await browser.request(url.href)).location!).pathname).toBe('/login');
+    expect(new URL((await browser.request(url)).location!).pathname).toBe('/login');
 
     expect((await cpctl('apps', 'disable', clientId)).stdout).toContain('Disabled');
-    const blocked = await browser.request(url.href);
+    const blocked = await browser.request(url);
     expect(new URL(blocked.location!).searchParams.get('error')).toBe('unauthorized_client');
     const audit = (await h.items(`TENANT#${tenant.tenantId}`)).map((a) => a['action']);
     expect(audit).toEqual(expect.arrayContaining(['tenant.app.enable', 'session.revoke_all']));

@@ -2,6 +2,7 @@
 import { latestMessage } from '../../shared/adapters/local/outbox-mailer';
 import { api, type Harness } from './harness';
 import { Browser, hiddenFields } from './browser';
+import { s256 } from '../../shared/domain/identity/oauth';
 
 export const OWNER_PASSWORD = 'violet-harbour-teapot-1987';
 
@@ -55,4 +56,14 @@ export async function signIn(b: Browser, authorizeUrl: string, credentials: { em
   const form = { ...hiddenFields(page.body), email: credentials.email, password: credentials.password, ...(credentials.tenant ? { tenant: credentials.tenant } : {}) };
   const posted = await b.request(new URL('/login', first.location).toString(), { form });
   return { callback: posted.status === 302 ? posted.location : null, status: posted.status, body: posted.body };
+}
+
+/**
+ * An /authorize URL for the code flow with PKCE S256. `params` name the client, redirect URI, scope and
+ * so on, and `verifier` gives the code_challenge; a param set to undefined leaves that parameter out.
+ */
+export function authorizeUrl(h: Harness, verifier: string, params: Record<string, string | undefined>): string {
+  const u = new URL(h.url('/authorize'));
+  for (const [k, v] of Object.entries({ response_type: 'code', code_challenge: s256(verifier), code_challenge_method: 'S256', ...params })) if (v !== undefined) u.searchParams.set(k, v);
+  return u.toString();
 }
