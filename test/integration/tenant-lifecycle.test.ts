@@ -141,9 +141,12 @@ describe('Deletion with grace, purge, and ERR-RES-410 (FR-OPS-002)', () => {
     expect((purgeAudit[0]!['metadata'] as Record<string, unknown>)['archive']).toEqual({ auditObjects: expect.any(Number), billingObjects: 0 });
     // Idempotent: a second run finds nothing to do.
     expect((await purgeJob({ now: new Date(purgeAfter + 5000).toISOString() })).purged).toEqual([]);
-    // The domain is free again.
-    const reuse = await api(h, 'POST', '/v1/tenants', { token: operator, body: { name: 'New owner of the name', domain: t.domain, plan: 'Free', ownerEmail: 'x@life-delete.example' } });
-    expect(reuse.status).toBe(201);
+    // The domain is free again, and its new tenant's users sign in at once: this process's sign-in cache
+    // still maps the domain to the purged tenant, and reads the domain again when that tenant is gone.
+    const reborn = await tenantWithOwner(h, t.domain, h.dataDir);
+    expect(reborn.tenantId).not.toBe(t.tenantId);
+    await enableApp(h, reborn.tenantId, app.clientId);
+    expect((await signInTokens(reborn))?.claims()?.['tenant_id']).toBe(reborn.tenantId);
   });
 
   it('FR-OPS-002: an interrupted purge is resumed by the next run', async () => {

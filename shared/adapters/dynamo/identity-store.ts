@@ -33,6 +33,19 @@ const epoch = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 /** Kept a day past expiry so late requests get "expired"/"reused" rather than "unknown". */
 const ttlAfter = (iso: string, graceSeconds = 86_400): number => epoch(iso) + graceSeconds;
 
+const codeRecord = (c: AuthorizationCode): Record<string, unknown> => ({ ...keys.authorizationCode(c.tenantId, c.hash), entity: 'AuthorizationCode', ...c, ttl: ttlAfter(c.expiresAt) });
+
+/**
+ * The sign-in's domain → tenant id lookups, per execution environment, keyed by table and domain. A domain
+ * names one tenant for that tenant's whole life and is freed only by its purge, and tenant ids are never
+ * reused; so an entry can only go stale by pointing at a purged tenant, whose item is then missing, and
+ * findLoginCandidate reads the domain again in that case. Nothing that could let a request in is cached:
+ * the tenant (its status), the enablement and the user are read, consistently, on every sign-in.
+ */
+const domainCache = new Map<string, { tenantId: string; until: number }>();
+const DOMAIN_CACHE_SECONDS = 300;
+const DOMAIN_CACHE_MAX_ENTRIES = 10_000;
+
 const appItem = z.object({
   id: z.string(),
   name: z.string(),
@@ -300,9 +313,22 @@ export class DynamoIdentityStore implements IdentityStore {
   }
 
   async findLoginCandidate(domain: string, appId: string, email: string | null): Promise<LoginCandidate> {
+    const cacheKey = `${this.table}|${domain}`;
+    const cached = domainCache.get(cacheKey);
+    if (cached && cached.until > this.clockMs()) {
+      const found = await this.loginCandidateOf(cached.tenantId, appId, email);
+      if (found.tenant) return found;
+      domainCache.delete(cacheKey); // purged since: the domain may name another tenant by now
+    }
     const sentinel = await this.get(keys.tenantDomain(domain));
     const tenantId = sentinel?.['tenantId'];
     if (typeof tenantId !== 'string') return { tenant: undefined, enabled: false, user: undefined };
+    if (domainCache.size >= DOMAIN_CACHE_MAX_ENTRIES) domainCache.delete(domainCache.keys().next().value as string);
+    domainCache.set(cacheKey, { tenantId, until: this.clockMs() + DOMAIN_CACHE_SECONDS * 1000 });
+    return this.loginCandidateOf(tenantId, appId, email);
+  }
+
+  private async loginCandidateOf(tenantId: string, appId: string, email: string | null): Promise<LoginCandidate> {
     const wanted = { tenant: keys.tenant(tenantId), enabled: keys.tenantApp(tenantId, appId), ...(email !== null ? { email: keys.userEmail(tenantId, email) } : {}) };
     const at = await this.consistentBatch(Object.values(wanted), 'sign-in read');
     const tenantRaw = at(wanted.tenant);
@@ -525,17 +551,25 @@ export class DynamoIdentityStore implements IdentityStore {
     }
   }
 
-  async deleteAuthorizationRequest(id: string): Promise<void> {
-    try {
-      await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.authorizationRequest(id) }));
-    } catch (err) {
-      throw translateDynamoError(err);
-    }
-  }
-
   // --- sessions -----------------------------------------------------------------------------------
-  async createSession(s: Session): Promise<void> {
-    await this.put({ ...keys.session(s.tenantId, s.userId, s.id), entity: 'Session', ...s, ttl: ttlAfter(s.absoluteExpiresAt) }, 'attribute_not_exists(PK)', 'Session id collision.');
+  async completeSignIn(s: Session, c: AuthorizationCode, requestId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: { ...keys.session(s.tenantId, s.userId, s.id), entity: 'Session', ...s, ttl: ttlAfter(s.absoluteExpiresAt) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+            { Put: { TableName: this.table, Item: codeRecord(c), ConditionExpression: 'attribute_not_exists(PK)' } },
+            // Unconditional, as the separate delete was: a double-submitted form still signs in once per submit.
+            { Delete: { TableName: this.table, Key: keys.authorizationRequest(requestId) } },
+          ],
+        }),
+      );
+    } catch (err) {
+      throw translateDynamoError(err, [
+        { name: 'Conflict', detail: 'Session id collision.' },
+        { name: 'Conflict', detail: 'Code collision.' },
+      ]);
+    }
   }
 
   async getSession(tenantId: string, userId: string, sessionId: string): Promise<Session | undefined> {
@@ -587,7 +621,7 @@ export class DynamoIdentityStore implements IdentityStore {
 
   // --- authorization codes ------------------------------------------------------------------------
   async putCode(c: AuthorizationCode): Promise<void> {
-    await this.put({ ...keys.authorizationCode(c.tenantId, c.hash), entity: 'AuthorizationCode', ...c, ttl: ttlAfter(c.expiresAt) }, 'attribute_not_exists(PK)', 'Code collision.');
+    await this.put(codeRecord(c), 'attribute_not_exists(PK)', 'Code collision.');
   }
 
   async redeemCode(tenantId: string, codeHash: string, now: string): Promise<{ outcome: 'redeemed' | 'reused' | 'invalid'; code: AuthorizationCode | undefined }> {

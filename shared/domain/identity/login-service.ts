@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ManagedApp } from './apps';
 import { sessionLive, sessionTouch } from './access';
-import type { AuthorizationRequest, IdentityLifetimes, LoginUser, Session } from './model';
+import type { AuthorizationCode, AuthorizationRequest, IdentityLifetimes, LoginUser, Session } from './model';
 import { formatOpaque, parseOpaque, randomSecret, redirectWith, sha256, type AuthorizeValidation } from './oauth';
 import type { IdentityStore, PasswordHasher } from './ports';
 import { formatCode } from './token-service';
@@ -38,6 +38,7 @@ export type PasswordResult =
   | { readonly ok: false; readonly error: string; readonly reason: string; readonly tenantId: string | null; readonly userId: string | null };
 
 type OkValidation = Extract<AuthorizeValidation, { kind: 'ok' }>;
+type CodeRequest = Pick<AuthorizationRequest, 'redirectUri' | 'scope' | 'state' | 'nonce' | 'codeChallenge'>;
 
 export class LoginService {
   constructor(private readonly d: LoginDeps) {}
@@ -99,8 +100,8 @@ export class LoginService {
     };
     if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/.test(input.tenantDomain)) return fail('malformed tenant');
     const email = input.email.trim().toLowerCase();
-    // Three requests at most (domain, then tenant + enablement + email together, then the user): a
-    // sign-in's CPU is mostly its DynamoDB requests besides the hash (doc/benchmarks.md, issue #3).
+    // Two requests once this environment knows the domain's tenant (tenant + enablement + email together,
+    // then the user): a sign-in's CPU is mostly its DynamoDB requests besides the hash (issue #3).
     const { tenant, enabled, user } = await this.d.store.findLoginCandidate(input.tenantDomain, app.id, email.length > 0 && email.length <= 254 ? email : null);
     if (!tenant) return fail('unknown tenant');
     if (tenant.status !== 'Active') return fail('tenant not active', tenant.id);
@@ -115,13 +116,13 @@ export class LoginService {
     if (user.passwordHash && this.d.hasher.needsRehash(user.passwordHash)) {
       await this.d.store.setPassword(tenant.id, user.id, await this.d.hasher.hash(input.password), this.d.now().toISOString(), false);
     }
-    const { session, cookie } = await this.createSession(tenant.id, user.id, ['pwd'], origin);
-    const location = await this.issueCode(app, request, session);
-    await this.d.store.deleteAuthorizationRequest(request.id);
+    const { session, cookie } = this.newSession(tenant.id, user.id, ['pwd'], origin);
+    const { code, location } = this.newCode(app, request, session);
+    await this.d.store.completeSignIn(session, code, request.id);
     return { ok: true, location, cookie, session, user, tenant };
   }
 
-  async createSession(tenantId: string, userId: string, amr: readonly string[], origin: Origin): Promise<{ session: Session; cookie: string }> {
+  private newSession(tenantId: string, userId: string, amr: readonly string[], origin: Origin): { session: Session; cookie: string } {
     const now = this.d.now();
     const secret = randomSecret();
     const session: Session = {
@@ -140,7 +141,6 @@ export class LoginService {
       userAgent: origin.userAgent ?? null,
       revokedReason: null,
     };
-    await this.d.store.createSession(session);
     return { session, cookie: formatOpaque(SESSION_PREFIX, [tenantId, userId, session.id], secret) };
   }
 
@@ -160,12 +160,19 @@ export class LoginService {
     return { session, tenant, user };
   }
 
-  async issueCode(app: ManagedApp, r: Pick<AuthorizationRequest, 'redirectUri' | 'scope' | 'state' | 'nonce' | 'codeChallenge'>, session: Session): Promise<string> {
+  /** A code for a live session (the browser is already signed in): no password step, one write. */
+  async issueCode(app: ManagedApp, r: CodeRequest, session: Session): Promise<string> {
+    const { code, location } = this.newCode(app, r, session);
+    await this.d.store.putCode(code);
+    return location;
+  }
+
+  private newCode(app: ManagedApp, r: CodeRequest, session: Session): { code: AuthorizationCode; location: string } {
     const now = this.d.now();
     const secret = randomSecret();
-    const code = formatCode(session.tenantId, secret);
-    await this.d.store.putCode({
-      hash: sha256(code),
+    const value = formatCode(session.tenantId, secret);
+    const code: AuthorizationCode = {
+      hash: sha256(value),
       tenantId: session.tenantId,
       clientId: app.id,
       redirectUri: r.redirectUri,
@@ -181,8 +188,8 @@ export class LoginService {
       issuedFamilyId: null,
       issuedAccessTokenJti: null,
       issuedAccessTokenExp: null,
-    });
-    return redirectWith(r.redirectUri, { code, state: r.state, iss: this.d.issuer });
+    };
+    return { code, location: redirectWith(r.redirectUri, { code: value, state: r.state, iss: this.d.issuer }) };
   }
 
   /** Logout (UC-LOGOUT) ends the session and every refresh token bound to it. */

@@ -163,9 +163,12 @@ export interface IdentityStore {
   putAuthorizationRequest(request: AuthorizationRequest): Promise<void>;
   getAuthorizationRequest(id: string): Promise<AuthorizationRequest | undefined>;
   updateAuthorizationRequestTenant(id: string, tenantDomain: string): Promise<void>;
-  deleteAuthorizationRequest(id: string): Promise<void>;
 
-  createSession(session: Session): Promise<void>;
+  /**
+   * A password step's success in one write: the new session, its authorization code, and the end of the
+   * pending sign-in request (a sign-in's CPU is mostly its DynamoDB requests besides the hash: issue #3).
+   */
+  completeSignIn(session: Session, code: AuthorizationCode, requestId: string): Promise<void>;
   getSession(tenantId: string, userId: string, sessionId: string): Promise<Session | undefined>;
   touchSession(session: Session, lastSeenAt: string, idleExpiresAt: string): Promise<void>;
   listUserSessions(tenantId: string, userId: string): Promise<Session[]>;
