@@ -1,5 +1,5 @@
 /**
- * Password hashing cost on this machine: argon2id with the production (OWASP) parameters, and the
+ * Password hashing cost on this machine: argon2id with the production parameters (ADR-0012), and the
  * password-policy check. Sequential (concurrency 1), as in a Lambda execution environment, which serves
  * one request at a time. `npx tsx bench/passwords.ts` prints a table; bench/run.ts may import
  * benchPasswords() to include the rows in its report.

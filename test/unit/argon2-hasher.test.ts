@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { Argon2idHasher, OWASP_ARGON2ID } from '../../shared/adapters/crypto/argon2-hasher';
+import { Argon2idHasher, DEFAULT_ARGON2ID, OWASP_ARGON2ID } from '../../shared/adapters/crypto/argon2-hasher';
 
 // The adapter loads the addon with require() on first use (it is not bundled into Lambda code); the
 // require cache hands this test the same module object, so a pass-through spy sees the adapter's calls.
@@ -20,14 +20,14 @@ beforeEach(() => {
 });
 
 describe('Argon2idHasher parameters (CON-SEC-001, NFR-SEC-004)', () => {
-  it('CON-SEC-001 / NFR-SEC-004: hashes are argon2id v19 with OWASP m=19456,t=2,p=1, 16-byte salt, 32-byte output', async () => {
+  it('CON-SEC-001 / NFR-SEC-004: hashes are argon2id v19 with m=38912,t=2,p=1 (ADR-0012), 16-byte salt, 32-byte output', async () => {
     const h = await hasher.hash('correct horse battery staple');
     const m = PHC.exec(h);
     expect(m, h).not.toBeNull();
-    expect(m?.slice(1, 4)).toEqual(['19456', '2', '1']);
+    expect(m?.slice(1, 4)).toEqual(['38912', '2', '1']);
     expect(m?.[4]).toHaveLength(22);
     expect(m?.[5]).toHaveLength(43);
-    expect(argon2.parseOptions(h)).toMatchObject({ algorithm: 2, version: 1, memoryCost: 19456, timeCost: 2, parallelism: 1, saltLen: 16, outputLen: 32 });
+    expect(argon2.parseOptions(h)).toMatchObject({ algorithm: 2, version: 1, memoryCost: 38_912, timeCost: 2, parallelism: 1, saltLen: 16, outputLen: 32 });
   });
 
   it('NFR-SEC-004: two hashes of the same password have different salts (and so different hashes)', async () => {
@@ -50,9 +50,16 @@ describe('Argon2idHasher parameters (CON-SEC-001, NFR-SEC-004)', () => {
     },
   );
 
-  it('CON-SEC-001: the defaults are the OWASP constants', () => {
-    expect(hasher.parameters).toEqual(OWASP_ARGON2ID);
+  it('CON-SEC-001: the defaults are OWASP\'s constants with twice the memory (ADR-0012); OWASP\'s are the floors', () => {
+    expect(hasher.parameters).toEqual(DEFAULT_ARGON2ID);
+    expect(DEFAULT_ARGON2ID).toEqual({ memoryCost: 38_912, timeCost: 2, parallelism: 1, saltLength: 16, outputLength: 32 });
     expect(OWASP_ARGON2ID).toEqual({ memoryCost: 19_456, timeCost: 2, parallelism: 1, saltLength: 16, outputLength: 32 });
+  });
+
+  it('NFR-SEC-004: a hash at the OWASP floor still verifies, and is due for a rehash to the defaults (ADR-0012)', async () => {
+    const floorHash = await new Argon2idHasher(OWASP_ARGON2ID).hash('pw');
+    expect(await hasher.verify(floorHash, 'pw')).toBe(true);
+    expect(hasher.needsRehash(floorHash)).toBe(true);
   });
 });
 
@@ -87,7 +94,7 @@ describe('Argon2idHasher verify', () => {
     // m=10^9 KiB would make argon2 try to allocate ~1 TB; the OS kills the process (observed).
     // Mildest first, checked one by one: if the guard were missing, the test fails on a cheap case
     // instead of running the expensive ones.
-    for (const params of [`m=${19_456 * 4 + 1},t=2,p=1`, 'm=19456,t=2,p=255', 'm=19456,t=100000,p=1', 'm=1000000000,t=2,p=1']) {
+    for (const params of [`m=${DEFAULT_ARGON2ID.memoryCost * 4 + 1},t=2,p=1`, 'm=19456,t=2,p=255', 'm=19456,t=100000,p=1', 'm=1000000000,t=2,p=1']) {
       await expect(hasher.verify(`$argon2id$v=19$${params}$${B64_22}$${B64_43}`, 'password')).resolves.toBe(false);
       expect(nativeVerify, params).not.toHaveBeenCalled();
     }
@@ -137,7 +144,7 @@ describe('Argon2idHasher needsRehash', () => {
   });
 
   it('NFR-SEC-004: compares against the configured parameters, not the OWASP floor', async () => {
-    const stronger = new Argon2idHasher({ memoryCost: 32_768 });
+    const stronger = new Argon2idHasher({ memoryCost: 65_536 });
     const owaspHash = await hasher.hash('pw');
     expect(stronger.needsRehash(owaspHash)).toBe(true);
     expect(hasher.needsRehash(await stronger.hash('pw'))).toBe(false);
@@ -150,7 +157,7 @@ describe('Argon2idHasher burn (no user enumeration by timing)', () => {
     expect(nativeVerify).toHaveBeenCalledTimes(1);
     const [dummy, password] = nativeVerify.mock.calls[0] ?? [];
     expect(typeof dummy).toBe('string');
-    expect(argon2.parseOptions(dummy as string)).toMatchObject({ algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1, saltLen: 16, outputLen: 32 });
+    expect(argon2.parseOptions(dummy as string)).toMatchObject({ algorithm: 2, memoryCost: 38_912, timeCost: 2, parallelism: 1, saltLen: 16, outputLen: 32 });
     expect(password).toBe('whatever was typed');
     expect(hasher.needsRehash(dummy as string)).toBe(false);
   });

@@ -406,6 +406,24 @@ export class DynamoIdentityStore implements IdentityStore {
     }
   }
 
+  async rehashPassword(tenantId: string, userId: string, oldHash: string, newHash: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.user(tenantId, userId),
+          UpdateExpression: 'SET passwordHash = :new',
+          ConditionExpression: 'passwordHash = :old',
+          ExpressionAttributeValues: { ':new': newHash, ':old': oldHash },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw translateDynamoError(err);
+    }
+  }
+
   // --- invitations (FR-TENANT-001 acceptance) -----------------------------------------------------
   async getInvitation(tenantId: string, invitationId: string): Promise<Invitation | undefined> {
     const item = await this.get(keys.invitation(tenantId, invitationId));

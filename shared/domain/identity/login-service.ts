@@ -113,8 +113,8 @@ export class LoginService {
     const ok = await this.d.hasher.verify(user.passwordHash, input.password);
     if (!ok) return fail('wrong password', tenant.id, user.id, false);
     if (user.status !== 'Active') return fail(`user ${user.status.toLowerCase()}`, tenant.id, user.id, false);
-    if (user.passwordHash && this.d.hasher.needsRehash(user.passwordHash)) {
-      await this.d.store.setPassword(tenant.id, user.id, await this.d.hasher.hash(input.password), this.d.now().toISOString(), false);
+    if (this.d.hasher.needsRehash(user.passwordHash)) {
+      await this.d.store.rehashPassword(tenant.id, user.id, user.passwordHash, await this.d.hasher.hash(input.password));
     }
     const { session, cookie } = this.newSession(tenant.id, user.id, ['pwd'], origin);
     const { code, location } = this.newCode(app, request, session);

@@ -148,6 +148,12 @@ export interface IdentityStore {
   getUser(tenantId: string, userId: string): Promise<LoginUser | undefined>;
   /** Sets the password hash; with `activate`, an Invited user becomes Active. */
   setPassword(tenantId: string, userId: string, passwordHash: string, at: string, activate: boolean): Promise<void>;
+  /**
+   * The same password under stronger parameters (needsRehash at sign-in): replaces `oldHash` only if it is
+   * still the stored one, so a password changed meanwhile is never put back, and leaves passwordChangedAt
+   * alone, since the password did not change. False when the stored hash was no longer `oldHash`.
+   */
+  rehashPassword(tenantId: string, userId: string, oldHash: string, newHash: string): Promise<boolean>;
 
   getInvitation(tenantId: string, invitationId: string): Promise<Invitation | undefined>;
   /** Atomically: the invitation Pending → Accepted, the user Invited → Active with a password. */
