@@ -16,8 +16,7 @@
  * matches (NFR-SEC-005). Key material never appears in an error, a log line or an item in plaintext.
  */
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { TABLE_SCHEMA } from '../../config/constants';
@@ -27,6 +26,7 @@ import { assertRotationAllowed, planRotation, publishedAt, signingKidAt, type Ro
 import type { ActiveSigningKey, SigningKeyStore } from '../../domain/identity/ports';
 import { translateDynamoError, type NamedCondition } from '../dynamo/errors';
 import { keys } from '../dynamo/keys';
+import { transactWrite } from '../dynamo/transact';
 
 export interface KmsWrappedSigningKeyStoreOptions {
   readonly db: DynamoDBDocumentClient;
@@ -55,9 +55,6 @@ const RETRY_AFTER_FAILURE_MS = 5_000;
 const MAX_STALE_MS = 5 * 60_000;
 
 export const SIGNING_KEY_PURPOSE = 'token-signing';
-
-/** Attempts of a key-record transaction cancelled only by TransactionConflict. */
-const TRANSACTION_ATTEMPTS = 4;
 
 const ENTITY = { key: 'SigningKey', pointer: 'SigningKeyPointer' } as const;
 
@@ -341,24 +338,8 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
     );
   }
 
-  /**
-   * TransactWriteItems, retried when DynamoDB cancels it for a TransactionConflict (another transaction on
-   * the same items was in flight; both can be cancelled). A retry then either commits or fails its
-   * condition because the other one committed, so a conflict ends as one winner plus ConflictErrors
-   * rather than as nobody winning.
-   */
   private async transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>, conditions: readonly (NamedCondition | undefined)[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.options.db.send(new TransactWriteCommand({ TransactItems: items }));
-        return;
-      } catch (err) {
-        const reasons = err instanceof TransactionCanceledException ? (err.CancellationReasons ?? []) : [];
-        const onlyConflict = reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
-        if (!onlyConflict || attempt >= TRANSACTION_ATTEMPTS) throw translateDynamoError(err, conditions);
-      }
-      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 40));
-    }
+    await transactWrite(this.options.db, items, conditions);
   }
 
   /** Encrypt the private JWK under the wrapping key; the plaintext goes out of scope right after. */

@@ -13,6 +13,7 @@ import { decodeTenant, ENTITY, itemSchemas } from './codecs';
 import { queryAll } from './batch';
 import { translateDynamoError } from './errors';
 import { keys, prefixEnd } from './keys';
+import { transactWrite } from './transact';
 
 /**
  * The token path's view of applications (`getAppForGrant`), per execution environment, keyed by table
@@ -571,23 +572,21 @@ export class DynamoIdentityStore implements IdentityStore {
 
   // --- sessions -----------------------------------------------------------------------------------
   async completeSignIn(s: Session, c: AuthorizationCode, requestId: string): Promise<void> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.table, Item: { ...keys.session(s.tenantId, s.userId, s.id), entity: 'Session', ...s, ttl: ttlAfter(s.absoluteExpiresAt) }, ConditionExpression: 'attribute_not_exists(PK)' } },
-            { Put: { TableName: this.table, Item: codeRecord(c), ConditionExpression: 'attribute_not_exists(PK)' } },
-            // Unconditional, as the separate delete was: a double-submitted form still signs in once per submit.
-            { Delete: { TableName: this.table, Key: keys.authorizationRequest(requestId) } },
-          ],
-        }),
-      );
-    } catch (err) {
-      throw translateDynamoError(err, [
+    // Retried on TransactionConflict: a double-submitted form makes two of these delete the same request
+    // at once, and each submit should still sign in, as when these were three separate writes.
+    await transactWrite(
+      this.db,
+      [
+        { Put: { TableName: this.table, Item: { ...keys.session(s.tenantId, s.userId, s.id), entity: 'Session', ...s, ttl: ttlAfter(s.absoluteExpiresAt) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+        { Put: { TableName: this.table, Item: codeRecord(c), ConditionExpression: 'attribute_not_exists(PK)' } },
+        // Unconditional, as the separate delete was.
+        { Delete: { TableName: this.table, Key: keys.authorizationRequest(requestId) } },
+      ],
+      [
         { name: 'Conflict', detail: 'Session id collision.' },
         { name: 'Conflict', detail: 'Code collision.' },
-      ]);
-    }
+      ],
+    );
   }
 
   async getSession(tenantId: string, userId: string, sessionId: string): Promise<Session | undefined> {
