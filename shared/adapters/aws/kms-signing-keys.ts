@@ -216,7 +216,8 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
         },
       },
     });
-    await this.transact(
+    await transactWrite(
+      this.options.db,
       items,
       items.map(() => conflict),
     );
@@ -323,7 +324,8 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
   private async writeFirst(first: Wrapped, now: Date, conflictDetail: string): Promise<void> {
     const conflict: NamedCondition = { name: 'SigningKeyExists', detail: conflictDetail };
     const TableName = this.options.tableName;
-    await this.transact(
+    await transactWrite(
+      this.options.db,
       [
         { Put: { TableName, Item: keyItem(first.record), ConditionExpression: 'attribute_not_exists(PK)' } },
         {
@@ -336,10 +338,6 @@ export class KmsWrappedSigningKeyStore implements SigningKeyStore {
       ],
       [conflict, conflict],
     );
-  }
-
-  private async transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>, conditions: readonly (NamedCondition | undefined)[]): Promise<void> {
-    await transactWrite(this.options.db, items, conditions);
   }
 
   /** Encrypt the private JWK under the wrapping key; the plaintext goes out of scope right after. */

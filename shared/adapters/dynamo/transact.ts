@@ -3,7 +3,7 @@ import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCo
 import { translateDynamoError, type NamedCondition } from './errors';
 
 /** Attempts of a transaction that DynamoDB cancels only for TransactionConflict. */
-export const TRANSACTION_ATTEMPTS = 4;
+const TRANSACTION_ATTEMPTS = 4;
 
 /**
  * TransactWriteItems, retried when DynamoDB cancels it for a TransactionConflict alone (another
