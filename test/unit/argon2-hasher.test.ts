@@ -151,6 +151,35 @@ describe('Argon2idHasher needsRehash', () => {
   });
 });
 
+describe('Argon2idHasher verify of a cheaper hash (no user enumeration by timing, ADR-0012)', () => {
+  const nativeHash = vi.spyOn(argon2, 'hash');
+
+  it.each([
+    ['the OWASP floor (m=19456, t=2)', OWASP_ARGON2ID, 19_456],
+    ['a legacy m=4096, t=3', { ...OWASP_ARGON2ID, memoryCost: 4_096, timeCost: 3 }, 32_768],
+  ])('CON-SEC-009: a hash at %s is padded to the current work (memory x passes), for a right and a wrong password alike', async (_name, params, padMemory) => {
+    const cheap = await argon2.hash('pw', { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: 1 });
+    for (const [password, expected] of [['pw', true], ['wrong', false]] as const) {
+      nativeHash.mockClear();
+      expect(await hasher.verify(cheap, password)).toBe(expected);
+      expect(nativeHash).toHaveBeenCalledTimes(1);
+      const [, options] = nativeHash.mock.calls[0] ?? [];
+      expect(options).toMatchObject({ memoryCost: padMemory, timeCost: DEFAULT_ARGON2ID.timeCost });
+      // What the padding made up plus what the verify did is the current parameters' work.
+      expect(padMemory * DEFAULT_ARGON2ID.timeCost + params.memoryCost * params.timeCost).toBe(DEFAULT_ARGON2ID.memoryCost * DEFAULT_ARGON2ID.timeCost);
+    }
+  });
+
+  it('CON-SEC-009: a hash at the current parameters (or stronger) gets no padding', async () => {
+    const current = await hasher.hash('pw');
+    const stronger = await new Argon2idHasher({ memoryCost: 65_536 }).hash('pw');
+    nativeHash.mockClear();
+    expect(await hasher.verify(current, 'wrong')).toBe(false);
+    expect(await hasher.verify(stronger, 'pw')).toBe(true);
+    expect(nativeHash).not.toHaveBeenCalled();
+  });
+});
+
 describe('Argon2idHasher burn (no user enumeration by timing)', () => {
   it('NFR-SEC-004: burn runs a real argon2 verification against a hash with the current parameters', async () => {
     await hasher.burn('whatever was typed');

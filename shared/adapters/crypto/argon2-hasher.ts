@@ -66,6 +66,10 @@ export interface Argon2idHasherOptions extends Partial<Argon2idParameters> {
   readonly maxParallelism?: number;
 }
 
+/** Input of the throwaway computation that pads a cheaper hash's verify (padToCurrentCost); never stored. */
+const PADDING_INPUT = 'argon2id cost padding';
+const PADDING_SALT = Buffer.alloc(16, 0x5a);
+
 /** A PHC argon2 string with 64-byte salt and hash is ~200 characters; anything far longer is not ours. */
 const MAX_PHC_LENGTH = 512;
 
@@ -138,10 +142,32 @@ export class Argon2idHasher implements PasswordHasher {
     if (typeof hash !== 'string' || typeof password !== 'string') return false;
     const parsed = this.parse(hash);
     if (!parsed || !this.withinLimits(parsed)) return false;
+    let ok: boolean;
     try {
-      return await native().verify(hash, normalizePassword(password));
+      ok = await native().verify(hash, normalizePassword(password));
     } catch {
-      return false;
+      ok = false;
+    }
+    await this.padToCurrentCost(parsed);
+    return ok;
+  }
+
+  /**
+   * A hash from a cheaper configuration (before ADR-0012, or any weaker past one) verifies faster than
+   * burn() runs for an unknown account, so until its owner signs in again a wrong password would tell an
+   * attacker that the account exists. This makes up the difference in argon2 work (memory × passes) with a
+   * throwaway computation, whatever the verify's outcome. Django calls this "harden_runtime".
+   */
+  private async padToCurrentCost(h: ParsedHash): Promise<void> {
+    const p = this.parameters;
+    const missing = p.memoryCost * p.timeCost - h.memoryCost * h.timeCost;
+    const memoryCost = Math.ceil(missing / p.timeCost);
+    // argon2 needs at least 8 KiB per lane; a smaller gap is noise next to the verify itself.
+    if (memoryCost < 8 * p.parallelism) return;
+    try {
+      await native().hash(PADDING_INPUT, { algorithm: ARGON2ID, version: VERSION_0x13, memoryCost, timeCost: p.timeCost, parallelism: p.parallelism, outputLen: p.outputLength, salt: PADDING_SALT });
+    } catch {
+      // Padding is best effort: never turn a verify into an error.
     }
   }
 
