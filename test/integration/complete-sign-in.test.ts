@@ -7,6 +7,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoIdentityStore } from '../../shared/adapters/dynamo/identity-store';
+import { pauseLocalConsumer } from '../../shared/adapters/local/local-queue';
+import { container } from '../../shared/composition';
 import { keys } from '../../shared/adapters/dynamo/keys';
 import { ConflictError } from '../../shared/domain/errors';
 import type { AuthorizationCode, Session } from '../../shared/domain/identity/model';
@@ -50,6 +52,36 @@ describe('Completing a sign-in (FR-AUTH-001, FR-AUTH-005)', () => {
     expect(codes[0]).not.toBe(codes[1]);
     // The sign-in request is gone either way: a third submit finds it expired.
     expect((await b.request(h.url('/login'), { form })).status).toBe(400);
+  });
+
+  it('issue #3: a sign-in makes 9 DynamoDB requests, and 8 once this environment knows the domain (doc/benchmarks.md)', async () => {
+    const commands: string[] = [];
+    // The server's own table client: local mode runs the handlers in this process (shared/composition.ts).
+    const db = container().db;
+    db.middlewareStack.add((next, context) => async (args) => (commands.push(String((context as { commandName?: string }).commandName)), next(args)), { step: 'initialize', name: 'signInRequestCounter' });
+    // The audit consumer is another function in AWS; its reads and writes are not the sign-in's.
+    const resume = pauseLocalConsumer(h.dataDir, 'audit');
+    try {
+      const other = await tenantWithOwner(h, 'count-requests', h.dataDir);
+      await enableApp(h, other.tenantId, app.clientId);
+      const signInCommands = async (): Promise<string[]> => {
+        const b = new Browser();
+        const first = await b.request(authorizeUrl(h, 'v'.repeat(43), { client_id: app.clientId, redirect_uri: REDIRECT, scope: 'openid', tenant: other.domain }));
+        const page = await b.request(first.location!);
+        const from = commands.length;
+        const res = await b.request(h.url('/login'), { form: { ...hiddenFields(page.body), email: other.ownerEmail, password: OWNER_PASSWORD } });
+        expect(res.status).toBe(302);
+        return commands.slice(from);
+      };
+      const sign = ['GetItemCommand', 'UpdateItemCommand', 'UpdateItemCommand'];
+      const rest = ['BatchGetItemCommand', 'GetItemCommand', 'TransactWriteItemsCommand', 'UpdateItemCommand', 'UpdateItemCommand'];
+      // Request, throttle counters, [domain], tenant + enablement + email, user, session + code + request, refunds.
+      expect(await signInCommands()).toEqual([...sign, 'GetItemCommand', ...rest]);
+      expect(await signInCommands()).toEqual([...sign, ...rest]);
+    } finally {
+      resume();
+      db.middlewareStack.remove('signInRequestCounter');
+    }
   });
 
   it('FR-AUTH-005: a completion cancelled only by a TransactionConflict is retried; one that keeps conflicting ends in ConflictError and writes nothing', async () => {
