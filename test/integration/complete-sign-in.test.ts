@@ -12,6 +12,7 @@ import { container } from '../../shared/composition';
 import { keys } from '../../shared/adapters/dynamo/keys';
 import { ConflictError } from '../../shared/domain/errors';
 import type { AuthorizationCode, Session } from '../../shared/domain/identity/model';
+import { sha256 } from '../../shared/domain/identity/oauth';
 import { Browser, hiddenFields } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
 import { authorizeUrl, enableApp, OWNER_PASSWORD, registerApp, tenantWithOwner, type RegisteredApp, type TenantWithOwner } from '../support/identity';
@@ -44,13 +45,26 @@ describe('Completing a sign-in (FR-AUTH-001, FR-AUTH-005)', () => {
     const b = new Browser();
     const first = await b.request(authorizeUrl(h, 'v'.repeat(43), { client_id: app.clientId, redirect_uri: REDIRECT, scope: 'openid', state: 'twice', tenant: t.domain }));
     const page = await b.request(first.location!);
-    const form = { ...hiddenFields(page.body), email: t.ownerEmail, password: OWNER_PASSWORD };
+    const hidden = hiddenFields(page.body);
+    const form = { ...hidden, email: t.ownerEmail, password: OWNER_PASSWORD };
+    const requestItem = async (): Promise<unknown> => (await h.db.send(new GetCommand({ TableName: h.cp.tableName, Key: keys.authorizationRequest(hidden['req'] ?? ''), ConsistentRead: true }))).Item;
+    expect(await requestItem()).toBeDefined();
+    const store = new DynamoIdentityStore(h.db, h.cp.tableName);
+    const sessionsBefore = (await store.listUserSessions(t.tenantId, t.ownerId)).length;
     const [a, c] = await Promise.all([b.request(h.url('/login'), { form }), b.request(h.url('/login'), { form })]);
     expect([a.status, c.status]).toEqual([302, 302]);
-    const codes = [a, c].map((r) => new URL(r.location!).searchParams.get('code'));
-    expect(codes[0]).toBeTruthy();
+    const codes = [a, c].map((r) => new URL(r.location!).searchParams.get('code') ?? '');
     expect(codes[0]).not.toBe(codes[1]);
-    // The sign-in request is gone either way: a third submit finds it expired.
+    // In the table: two new sessions, and each code stored unused and bound to one of them.
+    const sessions = await store.listUserSessions(t.tenantId, t.ownerId);
+    expect(sessions).toHaveLength(sessionsBefore + 2);
+    for (const code of codes) {
+      const stored = (await h.db.send(new GetCommand({ TableName: h.cp.tableName, Key: keys.authorizationCode(t.tenantId, sha256(code)), ConsistentRead: true }))).Item;
+      expect(stored).toMatchObject({ status: 'Unused', clientId: app.clientId });
+      expect(sessions.map((x) => x.id)).toContain(stored?.['sessionId']);
+    }
+    // The sign-in request is gone: the item, and so a third submit finds it expired.
+    expect(await requestItem()).toBeUndefined();
     expect((await b.request(h.url('/login'), { form })).status).toBe(400);
   });
 
