@@ -23,7 +23,9 @@ import { exportJWK, generateKeyPair } from 'jose';
 // eslint-disable-next-line @typescript-eslint/ban-ts-comment
 // @ts-ignore -- untyped ESM package, see above
 import * as oidcProviderModule from 'oidc-provider';
+import { UpdateCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Argon2idHasher } from '../shared/adapters/crypto/argon2-hasher';
+import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { DEV_ACCOUNTS, DEV_CLIENT_ID } from '../shared/adapters/local/dev-idp';
 import { localQueuesIdle, pauseLocalConsumer } from '../shared/adapters/local/local-queue';
 import { latestMessage } from '../shared/adapters/local/outbox-mailer';
@@ -39,6 +41,7 @@ import {
   HttpLoadGenerator,
   judge,
   latencyCheck,
+  percentile,
   printTable,
   VCPUS,
   type Check,
@@ -282,6 +285,84 @@ function tokenChecks(r: Result, withVcpuTarget: boolean): Check[] {
   return checks;
 }
 
+/** The row name tokenSummary looks for to print the refresh floor. */
+export const SDK_WRITE_ROW = 'AWS SDK UpdateItem alone: the refresh\'s rotating write, no HTTP server';
+const FLOOR_WRITES = 4_000;
+
+/**
+ * The part of a refresh that no design can drop: rotating the token is a conditional write to the table
+ * (single use, replay detection, at most one winner of two concurrent refreshes), and the SDK is the
+ * client the project's shape fixes. This row sends that write, the same `UpdateCommand` as
+ * `DynamoIdentityStore.rotateRefreshFamily` on a client configured as the server's, with nothing else
+ * around it: no HTTP server, no handler, no read, no signature. Its node CPU plus a client_credentials
+ * grant's (HTTP, handler, one signature, no table request) bounds what a refresh can cost from below.
+ * The server is idle meanwhile, so this process's CPU is the client's.
+ */
+async function sdkRotatingWrite(cp: LocalControlPlane, concurrency: number): Promise<Result> {
+  const db = createDocumentClient({ endpoint: cp.dynamoEndpoint });
+  // Hashed up front so that the measured loop spends its CPU on the write alone.
+  const offset = concurrency + 32;
+  const hashes = Array.from({ length: Math.max(WARMUP_REQUESTS * 3, FLOOR_WRITES) + offset }, (_, i) => createHash('sha256').update(String(i - offset)).digest('base64url'));
+  const hash = (n: number): string => hashes[n + offset]!;
+  const key = (w: number) => ({ PK: `BENCH#floor#${w}`, SK: 'FAMILY' });
+  const current = new Map<number, number>();
+  for (let w = 0; w < concurrency; w++) {
+    await db.send(new PutCommand({ TableName: cp.tableName, Item: { ...key(w), status: 'Active', currentHash: hash(-1 - w), previousHashes: [], generation: 0 } }));
+    current.set(w, -1 - w);
+  }
+  const rotate = async (w: number, n: number): Promise<void> => {
+    const previous = hashes.slice(Math.max(0, n + offset - 20), n + offset).reverse();
+    await db.send(
+      new UpdateCommand({
+        TableName: cp.tableName,
+        Key: key(w),
+        UpdateExpression: 'SET currentHash = :n, previousHashes = :p, generation = generation + :one',
+        ConditionExpression: 'currentHash = :e AND #s = :active',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':n': hash(n), ':p': previous, ':e': hash(current.get(w)!), ':one': 1, ':active': 'Active' },
+      }),
+    );
+    current.set(w, n);
+  };
+  const run = async (total: number, latencies?: number[]): Promise<void> => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, w) => {
+        while (next < total) {
+          const n = next++;
+          const t0 = performance.now();
+          await rotate(w, n);
+          latencies?.push(performance.now() - t0);
+        }
+      }),
+    );
+  };
+  try {
+    await run(WARMUP_REQUESTS * 3);
+    const latencies: number[] = [];
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run(FLOOR_WRITES, latencies);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    latencies.sort((a, b) => a - b);
+    return {
+      name: SDK_WRITE_ROW,
+      requests: FLOOR_WRITES,
+      concurrency,
+      perSecond: FLOOR_WRITES / seconds,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      errors: 0,
+      cpuMsPerOp: (cpu.user + cpu.system) / 1000 / FLOOR_WRITES,
+      note: 'a lower bound for a refresh, not a grant: see tokenSummary',
+    };
+  } finally {
+    db.destroy();
+  }
+}
+
 export async function benchToken(options: TokenBenchOptions = {}): Promise<Result[]> {
   const own = await benchControlPlane('token', options);
   const { cp, dataDir } = own;
@@ -404,6 +485,7 @@ export async function benchToken(options: TokenBenchOptions = {}): Promise<Resul
       };
     }
     results.push(c1, ref1, cN, refN);
+    results.push(await sdkRotatingWrite(cp, concurrency));
   } finally {
     await generator?.stop();
     await reference?.close();
@@ -424,6 +506,15 @@ export function tokenSummary(results: readonly Result[]): string[] {
     lines.push(
       `  ${r.name}, c=${r.concurrency}: measured ${f(r.perSecond)} grants/s / ${VCPUS} = ${f(r.perVcpu)} per vCPU -> ${verdict(r, VCPU_LABEL)}; ` +
         `node ${f(r.cpuMsPerOp, 2)} ms CPU/grant = ${f(r.nodeCapacityPerVcpu)} per vCPU -> ${verdict(r, NODE_VCPU_LABEL)}; DynamoDB Local ${f(r.dbCpuMsPerOp, 2)} ms CPU/grant`,
+    );
+  }
+  const write = results.find((r) => r.name === SDK_WRITE_ROW);
+  const cc = results.find((r) => r.name === 'POST /token client_credentials' && r.checks?.some((c) => c.label === NODE_VCPU_LABEL) && r.concurrency === write?.concurrency);
+  if (write?.cpuMsPerOp !== undefined && cc?.cpuMsPerOp !== undefined) {
+    const floor = write.cpuMsPerOp + cc.cpuMsPerOp;
+    lines.push(
+      `  refresh_token floor on this stack: a client_credentials grant (${f(cc.cpuMsPerOp, 2)} ms) + the rotating write alone through the SDK (${f(write.cpuMsPerOp, 2)} ms) = ${f(floor, 2)} ms of node CPU, ` +
+        `at most ${f(1000 / floor)} per vCPU before any read or second signature; ${GRANTS_PER_VCPU_TARGET} per vCPU allows ${f(1000 / GRANTS_PER_VCPU_TARGET, 2)} ms`,
     );
   }
   for (const r of results) {
