@@ -285,8 +285,9 @@ function tokenChecks(r: Result, withVcpuTarget: boolean): Check[] {
   return checks;
 }
 
-/** The row name tokenSummary looks for to print the refresh floor. */
-export const SDK_WRITE_ROW = 'AWS SDK UpdateItem alone: the refresh\'s rotating write, no HTTP server';
+/** Row names tokenSummary looks for to print the refresh floor. */
+const SDK_WRITE_ROW = 'AWS SDK UpdateItem alone: the refresh\'s rotating write, no HTTP server';
+const CC_ROW = 'POST /token client_credentials';
 const FLOOR_WRITES = 4_000;
 
 /**
@@ -463,9 +464,9 @@ export async function benchToken(options: TokenBenchOptions = {}): Promise<Resul
     const refName = `oidc-provider ${oidcProviderVersion()} POST /token client_credentials (reference)`;
     await generator.run(ccPlan(tokenUrl, machineAuth, concurrency, 20, WARMUP_REQUESTS));
     await generator.run(ccPlan(reference.tokenUrl, refAuth, concurrency, 20, WARMUP_REQUESTS));
-    const c1 = (await generator.measure('POST /token client_credentials', ccPlan(tokenUrl, machineAuth, 1, SECONDS_SINGLE, 10_000), probe)).result;
+    const c1 = (await generator.measure(CC_ROW, ccPlan(tokenUrl, machineAuth, 1, SECONDS_SINGLE, 10_000), probe)).result;
     const ref1 = (await generator.measure(refName, ccPlan(reference.tokenUrl, refAuth, 1, SECONDS_SINGLE, 10_000), probe)).result;
-    const cN = (await generator.measure('POST /token client_credentials', ccPlan(tokenUrl, machineAuth, concurrency, SECONDS_LOADED, 100_000), probe)).result;
+    const cN = (await generator.measure(CC_ROW, ccPlan(tokenUrl, machineAuth, concurrency, SECONDS_LOADED, 100_000), probe)).result;
     const refN = (await generator.measure(refName, ccPlan(reference.tokenUrl, refAuth, concurrency, SECONDS_LOADED, 100_000), probe)).result;
     for (const [ours, theirs, loaded] of [
       [c1, ref1, false],
@@ -509,7 +510,7 @@ export function tokenSummary(results: readonly Result[]): string[] {
     );
   }
   const write = results.find((r) => r.name === SDK_WRITE_ROW);
-  const cc = results.find((r) => r.name === 'POST /token client_credentials' && r.checks?.some((c) => c.label === NODE_VCPU_LABEL) && r.concurrency === write?.concurrency);
+  const cc = results.find((r) => r.name === CC_ROW && r.checks?.some((c) => c.label === NODE_VCPU_LABEL) && r.concurrency === write?.concurrency);
   if (write?.cpuMsPerOp !== undefined && cc?.cpuMsPerOp !== undefined) {
     const floor = write.cpuMsPerOp + cc.cpuMsPerOp;
     lines.push(
